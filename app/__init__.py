@@ -1,0 +1,1 @@
+"""Timesheet: an async REST backend for team time tracking."""

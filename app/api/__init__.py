@@ -1,0 +1,1 @@
+"""HTTP routers. Routers hold no SQL: they call repositories through dependencies."""

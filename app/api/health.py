@@ -1,0 +1,33 @@
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from app.db.engine import READ_ONLY
+from app.errors import ServiceUnavailable, responses
+
+router = APIRouter(tags=["health"])
+
+READINESS_TIMEOUT_SECONDS = 3.0
+
+
+class HealthStatus(BaseModel):
+    status: str
+
+
+@router.get("/livez", summary="The process is up")
+async def livez() -> HealthStatus:
+    return HealthStatus(status="ok")
+
+
+@router.get("/readyz", summary="The database answers", responses=responses(503))
+async def readyz(request: Request) -> HealthStatus:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            async with request.app.state.engine.connect() as connection:
+                await connection.execution_options(**{READ_ONLY: True})
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ServiceUnavailable("The database cannot be reached.") from exc
+    return HealthStatus(status="ok")

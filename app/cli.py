@@ -1,0 +1,155 @@
+"""The `timesheet` command: serve the API, manage the database, create users."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from app.config import Environment, Settings
+from app.db import migrations
+from app.db.engine import create_engine, create_sessionmaker
+from app.errors import AppError
+from app.repositories.users import UserRepository
+from app.schemas.users import UserCreate
+from app.seed import DEMO_PASSWORD, seed_demo
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="Timesheet: team time tracking API.", no_args_is_help=True)
+db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_help=True)
+users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        messages = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        err_console.print(f"[red]Invalid settings:[/red] {messages}")
+        raise typer.Exit(2) from exc
+
+
+def _with_session(action: Callable[..., Awaitable[T]], settings: Settings) -> T:
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await action(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+) -> None:
+    """Start the API server (the embedded SQLite file unless DATABASE_URL says otherwise)."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.migrate_on_start and workers > 1:
+        # Migrate once here rather than racing in every worker's start-up.
+        asyncio.run(migrations.upgrade(settings.database_url))
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION."""
+    asyncio.run(migrations.upgrade(_settings().database_url, revision))
+    console.print(f"Database upgraded to {revision}.")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    asyncio.run(migrations.downgrade(_settings().database_url, revision))
+    console.print(f"Database downgraded to {revision}.")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's revision and the newest one available."""
+    current = asyncio.run(migrations.current_revision(_settings().database_url))
+    head = migrations.head_revision()
+    state = "up to date" if current == head else "behind"
+    console.print(f"current: {current or '(empty)'}  head: {head}  ({state})")
+
+
+@db_cli.command("reset")
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop every table and migrate again. Refused in production."""
+    settings = _settings()
+    if settings.environment is Environment.PRODUCTION:
+        err_console.print("[red]Refusing to reset a production database.[/red]")
+        raise typer.Exit(1)
+    if not yes:
+        typer.confirm("Drop every table and all data?", abort=True)
+    asyncio.run(migrations.drop_everything(settings.database_url))
+    asyncio.run(migrations.upgrade(settings.database_url))
+    console.print("Database reset.")
+
+
+@db_cli.command("seed")
+def db_seed() -> None:
+    """Add the demo workspace (idempotent)."""
+    result = _with_session(seed_demo, _settings())
+    console.print(
+        f"Seeded {result.inserted} new rows. Sign in as owner@example.com, ada@example.com or "
+        f"grace@example.com with password {DEMO_PASSWORD!r}."
+    )
+
+
+@users_cli.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(prompt=True)],
+    full_name: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    superuser: Annotated[bool, typer.Option(help="Grant superuser rights.")] = False,
+) -> None:
+    """Create a user account."""
+    try:
+        data = UserCreate(email=email, full_name=full_name, password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            err_console.print(f"[red]{'.'.join(map(str, error['loc']))}:[/red] {error['msg']}")
+        raise typer.Exit(2) from exc
+
+    async def create(session):  # type: ignore[no-untyped-def]
+        return await UserRepository(session).create_user(data, is_superuser=superuser)
+
+    try:
+        user = _with_session(create, _settings())
+    except AppError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Created user {user.email} ({user.id}).")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,86 @@
+"""Settings read from the environment and `.env` (see `.env.example`)."""
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - refused in production
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./timesheet.db"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and pick the async driver for them."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("DATABASE_URL must look like scheme://...")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    raise ValueError("DATABASE_URL must be a PostgreSQL or SQLite URL")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=16)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    registration_enabled: bool = True
+
+    access_token_ttl_seconds: int = Field(default=900, ge=60)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pgbouncer: bool = False
+    db_echo: bool = False
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    auto_migrate: bool | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("SECRET_KEY must be set to a private value in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Development applies migrations on start unless told otherwise."""
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.environment is Environment.DEVELOPMENT
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

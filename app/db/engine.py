@@ -1,0 +1,78 @@
+"""Engine and session factories, configured for SQLite or PostgreSQL."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings
+
+# Execution option for connections that never write; lets SQLite skip the write lock.
+READ_ONLY = "timesheet_read_only"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        return _create_sqlite_engine(settings)
+    return _create_postgres_engine(settings)
+
+
+def create_sessionmaker(bind: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+def _create_sqlite_engine(settings: Settings) -> AsyncEngine:
+    engine = create_async_engine(settings.database_url, echo=settings.db_echo)
+    busy_timeout = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: a read-then-write transaction waits for
+        # busy_timeout instead of failing when another writer got there first, which is what
+        # makes check-then-insert rules (one timer, no overlaps) race-free on SQLite.
+        # Connections marked read-only (health checks, reports) read a snapshot without it.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _create_postgres_engine(settings: Settings) -> AsyncEngine:
+    options: dict[str, Any] = {"echo": settings.db_echo}
+    if settings.db_pgbouncer:
+        # PgBouncer in transaction mode hands each transaction to any server connection:
+        # pool there, not here, and never rely on named prepared statements surviving.
+        options["poolclass"] = NullPool
+        options["connect_args"] = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+        }
+    else:
+        options.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=True,
+        )
+    return create_async_engine(settings.database_url, **options)

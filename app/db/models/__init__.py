@@ -1,0 +1,35 @@
+"""Every model, imported here so that `Base.metadata` is always complete."""
+
+from app.db.base import Base
+from app.db.models.api_token import ApiToken
+from app.db.models.client import Client
+from app.db.models.import_run import ImportRun
+from app.db.models.login_attempt import LoginAttempt
+from app.db.models.membership import Membership
+from app.db.models.project import Project
+from app.db.models.project_member import ProjectMember
+from app.db.models.refresh_token import RefreshToken
+from app.db.models.tag import Tag
+from app.db.models.task import Task
+from app.db.models.time_entry import TimeEntry
+from app.db.models.time_entry_tag import time_entry_tags
+from app.db.models.user import User
+from app.db.models.workspace import Workspace
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Client",
+    "ImportRun",
+    "LoginAttempt",
+    "Membership",
+    "Project",
+    "ProjectMember",
+    "RefreshToken",
+    "Tag",
+    "Task",
+    "TimeEntry",
+    "User",
+    "Workspace",
+    "time_entry_tags",
+]

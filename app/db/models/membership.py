@@ -1,0 +1,30 @@
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.types import str_enum
+from app.enums import Role
+
+if TYPE_CHECKING:
+    from app.db.models.user import User
+    from app.db.models.workspace import Workspace
+
+
+class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "user_id"),
+        Index(None, "user_id"),
+        CheckConstraint("hourly_rate_cents >= 0", name="rate_not_negative"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.MEMBER)
+    hourly_rate_cents: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    workspace: Mapped["Workspace"] = relationship(back_populates="memberships", lazy="raise")
+    user: Mapped["User"] = relationship(back_populates="memberships", lazy="raise")

@@ -1,0 +1,39 @@
+"""Domain enumerations, shared by models, schemas and the OpenAPI document."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class WeekStart(StrEnum):
+    MONDAY = "monday"
+    SUNDAY = "sunday"
+
+
+class ProjectVisibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class EntrySource(StrEnum):
+    MANUAL = "manual"
+    TIMER = "timer"
+    IMPORT = "import"
+    API = "api"
+
+
+class ImportFormat(StrEnum):
+    TOGGL_CSV = "toggl_csv"
+    CLOCKIFY_CSV = "clockify_csv"
+    NATIVE_CSV = "native_csv"
+
+
+class ImportStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

@@ -1,0 +1,135 @@
+"""Keyset pagination with opaque cursors: the one way every list endpoint pages."""
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.errors import ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    include_total: bool = False
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page.", max_length=512)
+    ] = None,
+    include_total: Annotated[bool, Query(description="Also count every matching item.")] = False,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor, include_total=include_total)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An ordering by one column then the primary key, both in one direction."""
+
+    column: InstrumentedAttribute[Any]
+    id_column: InstrumentedAttribute[Any]
+    descending: bool = False
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        if self.descending:
+            return [self.column.desc(), self.id_column.desc()]
+        return [self.column.asc(), self.id_column.asc()]
+
+    def after(self, value: Any, row_id: uuid.UUID) -> ColumnElement[bool]:
+        # Spelled out rather than as a row-value comparison so both databases use the index.
+        if self.descending:
+            return or_(self.column < value, and_(self.column == value, self.id_column < row_id))
+        return or_(self.column > value, and_(self.column == value, self.id_column > row_id))
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def encode_cursor(sort: SortKey, value: Any, row_id: uuid.UUID) -> str:
+    payload = {"k": sort.column.key, "v": _encode_value(value), "id": str(row_id)}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
+    invalid = ValidationFailed(
+        "The cursor is not valid for this list.",
+        errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(payload, dict) or payload.get("k") != sort.column.key:
+            raise invalid
+        row_id = uuid.UUID(payload["id"])
+        raw_value = payload["v"]
+        python_type = sort.column.type.python_type
+        if raw_value is None:
+            value = None
+        elif python_type is datetime:
+            value = datetime.fromisoformat(raw_value)
+            if value.tzinfo is None:
+                raise invalid
+        elif python_type is uuid.UUID:
+            value = uuid.UUID(raw_value)
+        elif isinstance(raw_value, python_type):
+            value = raw_value
+        else:
+            raise invalid
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise invalid from exc
+    return value, row_id
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    total: int | None = None
+
+
+async def paginate(
+    session: AsyncSession, statement: Select[tuple[M]], sort: SortKey, params: PageParams
+) -> Page[M]:
+    """Run `statement` one page at a time; the statement carries filters, never ordering."""
+    total = None
+    if params.include_total:
+        count = select(func.count()).select_from(statement.order_by(None).subquery())
+        total = (await session.execute(count)).scalar_one()
+    page_statement = statement
+    if params.cursor:
+        value, row_id = decode_cursor(sort, params.cursor)
+        page_statement = page_statement.where(sort.after(value, row_id))
+    page_statement = page_statement.order_by(*sort.order_by()).limit(params.limit + 1)
+    rows = list((await session.scalars(page_statement)).all())
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, getattr(last, sort.column.key), last.id)
+    return Page(items=rows, next_cursor=next_cursor, total=total)

@@ -1,0 +1,128 @@
+"""The one repository base every domain repository builds on."""
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.db.base import Base, SoftDeleteMixin
+from app.db.integrity import Violation, describe
+from app.db.types import utcnow
+from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.pagination import Page, PageParams, SortKey, paginate
+
+M = TypeVar("M", bound=Base)
+
+
+class Repository(Generic[M]):
+    model: ClassVar[type[Any]]
+    # Shown when a unique rule rejects a write; domain repositories say which rule.
+    conflict_detail: ClassVar[str] = "This conflicts with an existing record."
+    not_found_detail: ClassVar[str] = "Not found."
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Reading
+
+    def select(self, *, include_deleted: bool = False) -> Select[tuple[M]]:
+        statement = select(self.model)
+        if not include_deleted and issubclass(self.model, SoftDeleteMixin):
+            statement = statement.where(self.model.deleted_at.is_(None))
+        return self.scope(statement)
+
+    def scope(self, statement: Select[tuple[M]]) -> Select[tuple[M]]:
+        """Narrow every query to what this repository may see; tenancy lives here."""
+        return statement
+
+    async def get_or_none(
+        self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()
+    ) -> M | None:
+        statement = self.select(include_deleted=include_deleted).where(self.model.id == row_id)
+        if options:
+            statement = statement.options(*options)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def get(
+        self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()
+    ) -> M:
+        row = await self.get_or_none(row_id, include_deleted=include_deleted, options=options)
+        if row is None:
+            raise NotFound(self.not_found_detail)
+        return row
+
+    async def list(
+        self,
+        params: PageParams,
+        sort: SortKey,
+        statement: Select[tuple[M]] | None = None,
+    ) -> Page[M]:
+        return await paginate(self.session, statement or self.select(), sort, params)
+
+    # Writing
+
+    async def create(self, **values: Any) -> M:
+        row = self.model(**values)
+        async with self.guard():
+            self.session.add(row)
+        return row
+
+    async def update(self, row: M, values: Mapping[str, Any]) -> M:
+        for name, value in values.items():
+            setattr(row, name, value)
+        async with self.guard():
+            pass
+        return row
+
+    async def soft_delete(self, row: M) -> M:
+        return await self.update(row, {"deleted_at": utcnow()})
+
+    async def restore(self, row: M) -> M:
+        if row.deleted_at is None:  # type: ignore[attr-defined]
+            return row
+        return await self.update(row, {"deleted_at": None})
+
+    async def delete(self, row: M) -> None:
+        async with self.guard():
+            await self.session.delete(row)
+
+    @asynccontextmanager
+    async def guard(self) -> AsyncIterator[None]:
+        """Flush inside a savepoint and turn database rule violations into domain errors.
+
+        The savepoint keeps the request's transaction usable after a refused write, so bulk
+        operations can report one failure and go on.
+        """
+        try:
+            async with self.session.begin_nested():
+                yield
+                await self.session.flush()
+        except IntegrityError as exc:
+            problem = describe(exc)
+            if problem.violation is Violation.UNIQUE:
+                raise Conflict(self.conflict_detail) from exc
+            if problem.violation is Violation.FOREIGN_KEY:
+                raise ValidationFailed("A referenced resource does not exist here.") from exc
+            raise ValidationFailed(f"The data breaks a rule ({problem.subject}).") from exc
+        except StaleDataError as exc:
+            raise PreconditionFailed("The resource was changed by another request.") from exc
+
+
+class WorkspaceRepository(Repository[M]):
+    """A repository bound to one workspace: it cannot read or write outside it."""
+
+    def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:
+        super().__init__(session)
+        self.workspace_id = workspace_id
+
+    def scope(self, statement: Select[tuple[M]]) -> Select[tuple[M]]:
+        return statement.where(self.model.workspace_id == self.workspace_id)
+
+    async def create(self, **values: Any) -> M:
+        values["workspace_id"] = self.workspace_id
+        return await super().create(**values)

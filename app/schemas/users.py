@@ -1,0 +1,50 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import AfterValidator, EmailStr, Field
+
+from app.enums import WeekStart
+from app.schemas.common import Name, ReadSchema, Schema
+
+_TIMEZONES = frozenset(available_timezones())
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _known_timezone(value: str) -> str:
+    if value not in _TIMEZONES:
+        raise ValueError("unknown IANA timezone")
+    ZoneInfo(value)
+    return value
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+Timezone = Annotated[str, AfterValidator(_known_timezone)]
+
+
+class UserCreate(Schema):
+    email: Email
+    password: Password
+    full_name: Name
+
+
+class UserUpdate(Schema):
+    full_name: Name | None = None
+    timezone: Timezone | None = None
+    week_start: WeekStart | None = None
+
+
+class UserRead(ReadSchema):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    is_active: bool
+    timezone: str
+    week_start: WeekStart
+    created_at: datetime
+    updated_at: datetime

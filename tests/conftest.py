@@ -1,0 +1,142 @@
+"""Test set-up: the same suite on SQLite (default) or PostgreSQL (TEST_DATABASE_URL).
+
+Each test runs inside an outer transaction that is rolled back afterwards; the app's
+session joins it through savepoints. Tests marked `committed` use real, separate
+transactions instead and the tables are emptied after them.
+"""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import delete, event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Environment, Settings, normalize_database_url
+from app.db import migrations
+from app.db.engine import create_engine, create_sessionmaker
+from app.db.models import Base
+from app.main import create_app
+
+
+def _database_url(tmp_dir: Path) -> str:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        return normalize_database_url(configured)
+    return f"sqlite+aiosqlite:///{tmp_dir / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment=Environment.TEST,
+        secret_key="test-secret-key-with-enough-length",
+        auto_migrate=False,
+        _env_file=None,
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    await migrations.drop_everything(settings.database_url)
+    await migrations.upgrade(settings.database_url)
+    engine = create_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(
+    engine: AsyncEngine, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncConnection | None]:
+    if request.node.get_closest_marker("committed"):
+        yield None
+        await _empty_tables(engine)
+        return
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+
+
+@pytest.fixture
+def sessionmaker(
+    engine: AsyncEngine, connection: AsyncConnection | None
+) -> async_sessionmaker[AsyncSession]:
+    if connection is None:
+        return create_sessionmaker(engine)
+    return async_sessionmaker(
+        bind=connection,
+        expire_on_commit=False,
+        autoflush=False,
+        join_transaction_mode="create_savepoint",
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def app(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> FastAPI:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def query_counter(engine: AsyncEngine) -> Iterator[QueryCounter]:
+    """Counts the SQL statements sent while the test runs, savepoints excluded."""
+    counter = QueryCounter()
+
+    def record(_conn, _cursor, statement, _params, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield counter
+    event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -1,0 +1,83 @@
+"""Factories for test data: each builds one row with sensible defaults and flushes."""
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Client, Membership, Project, Tag, Task, TimeEntry, User, Workspace
+from app.enums import Role
+from app.security import hash_password
+
+_sequence = itertools.count(1)
+DEFAULT_PASSWORD = "correct-horse-battery"
+_PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)
+
+
+def _n() -> int:
+    return next(_sequence)
+
+
+async def _add(session: AsyncSession, row: Any) -> Any:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def make_user(session: AsyncSession, **values: Any) -> User:
+    n = _n()
+    values.setdefault("email", f"user{n}-{uuid.uuid4().hex[:6]}@example.com")
+    values.setdefault("full_name", f"User {n}")
+    values.setdefault("password_hash", _PASSWORD_HASH)
+    return await _add(session, User(**values))
+
+
+async def make_workspace(
+    session: AsyncSession, owner: User | None = None, **values: Any
+) -> Workspace:
+    owner = owner or await make_user(session)
+    values.setdefault("name", f"Workspace {_n()}")
+    workspace = await _add(session, Workspace(owner_user_id=owner.id, **values))
+    await make_membership(session, workspace, owner, role=Role.OWNER)
+    return workspace
+
+
+async def make_membership(
+    session: AsyncSession, workspace: Workspace, user: User, **values: Any
+) -> Membership:
+    values.setdefault("role", Role.MEMBER)
+    return await _add(session, Membership(workspace_id=workspace.id, user_id=user.id, **values))
+
+
+async def make_client(session: AsyncSession, workspace: Workspace, **values: Any) -> Client:
+    values.setdefault("name", f"Client {_n()}")
+    return await _add(session, Client(workspace_id=workspace.id, **values))
+
+
+async def make_project(session: AsyncSession, workspace: Workspace, **values: Any) -> Project:
+    values.setdefault("name", f"Project {_n()}")
+    return await _add(session, Project(workspace_id=workspace.id, **values))
+
+
+async def make_task(session: AsyncSession, project: Project, **values: Any) -> Task:
+    values.setdefault("name", f"Task {_n()}")
+    return await _add(
+        session, Task(workspace_id=project.workspace_id, project_id=project.id, **values)
+    )
+
+
+async def make_tag(session: AsyncSession, workspace: Workspace, **values: Any) -> Tag:
+    values.setdefault("name", f"tag-{_n()}")
+    return await _add(session, Tag(workspace_id=workspace.id, **values))
+
+
+async def make_entry(
+    session: AsyncSession, workspace: Workspace, user: User, **values: Any
+) -> TimeEntry:
+    start = values.pop("start_at", datetime(2024, 4, 22, 9, tzinfo=UTC))
+    values.setdefault("end_at", start + timedelta(hours=1))
+    return await _add(
+        session, TimeEntry(workspace_id=workspace.id, user_id=user.id, start_at=start, **values)
+    )

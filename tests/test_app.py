@@ -1,0 +1,70 @@
+"""The app skeleton: health checks, problem+json errors, docs and OpenAPI."""
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from app.config import Environment, Settings
+from app.db.engine import create_engine
+from app.errors import PROBLEM_CONTENT_TYPE
+from app.main import create_app
+
+
+async def test_livez_and_readyz(client: AsyncClient) -> None:
+    assert (await client.get("/livez")).json() == {"status": "ok"}
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    settings = Settings(
+        database_url="postgresql://nobody@127.0.0.1:1/nothing",
+        environment=Environment.TEST,
+        _env_file=None,
+    )
+    app = create_app(settings)
+    app.state.engine = create_engine(settings)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/readyz")
+    await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert response.json()["status"] == 503
+
+
+async def test_unknown_route_is_problem_json(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    body = response.json()
+    assert body["status"] == 404 and body["title"] == "Not Found" and body["type"]
+
+
+async def test_unhandled_errors_leak_no_trace(app: FastAPI, client: AsyncClient) -> None:
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    response = await client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+async def test_openapi_operation_ids_are_unique_and_tagged(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    for operation in operations:
+        assert len(operation["tags"]) == 1
+        assert operation["operationId"].startswith(operation["tags"][0] + "-")
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+async def test_docs_and_redoc_use_only_local_assets(client: AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        response = await client.get(page)
+        assert response.status_code == 200
+        assert "http://" not in response.text and "https://" not in response.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        assert (await client.get(f"/static/docs/{asset}")).status_code == 200
