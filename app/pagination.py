@@ -107,7 +107,7 @@ def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
 
 
 @dataclass
-class Page(Generic[T]):
+class PageResult(Generic[T]):
     items: list[T]
     next_cursor: str | None
     total: int | None = None
@@ -115,7 +115,7 @@ class Page(Generic[T]):
 
 async def paginate(
     session: AsyncSession, statement: Select[tuple[M]], sort: SortKey, params: PageParams
-) -> Page[M]:
+) -> PageResult[M]:
     """Run `statement` one page at a time; the statement carries filters, never ordering."""
     total = None
     if params.include_total:
@@ -132,4 +132,4 @@ async def paginate(
         rows = rows[: params.limit]
         last = rows[-1]
         next_cursor = encode_cursor(sort, getattr(last, sort.column.key), last.id)
-    return Page(items=rows, next_cursor=next_cursor, total=total)
+    return PageResult(items=rows, next_cursor=next_cursor, total=total)

@@ -1,11 +1,26 @@
-"""Password hashing (argon2)."""
+"""Password hashing (argon2), JWT access tokens and opaque secret tokens."""
 
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.db.types import utcnow
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so that a login costs the same either way.
 _UNKNOWN_USER_HASH = _hasher.hash("unknown-user-placeholder")
+
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"
+# Personal API tokens and refresh tokens are opaque; the prefix tells them apart from JWTs.
+API_TOKEN_PREFIX = "tsk_"
+REFRESH_TOKEN_PREFIX = "tsr_"
 
 
 def hash_password(password: str) -> str:
@@ -23,3 +38,52 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def password_needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    token_generation: int
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def create_access_token(
+    user_id: uuid.UUID, token_generation: int, *, secret_key: str, ttl_seconds: int
+) -> str:
+    now = utcnow()
+    payload = {
+        "sub": str(user_id),
+        "gen": token_generation,
+        "typ": ACCESS_TOKEN_TYPE,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(payload, secret_key, algorithm=JWT_ALGORITHM)
+
+
+def decode_access_token(token: str, *, secret_key: str) -> AccessClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            secret_key,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "exp", "iat", "gen", "typ"]},
+        )
+        if payload["typ"] != ACCESS_TOKEN_TYPE:
+            raise InvalidToken("not an access token")
+        return AccessClaims(user_id=uuid.UUID(payload["sub"]), token_generation=int(payload["gen"]))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def new_secret_token(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 of a high-entropy token: enough for lookup, unlike for passwords."""
+    return hashlib.sha256(token.encode()).hexdigest()

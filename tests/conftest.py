@@ -20,6 +20,7 @@ from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import Base
 from app.main import create_app
+from tests.factories import TEST_SECRET_KEY
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -44,7 +45,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         environment=Environment.TEST,
-        secret_key="test-secret-key-with-enough-length",
+        secret_key=TEST_SECRET_KEY,
         auto_migrate=False,
         _env_file=None,
     )

@@ -2,6 +2,7 @@
 
 import itertools
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Client, Membership, Project, Tag, Task, TimeEntry, User, Workspace
 from app.enums import Role
-from app.security import hash_password
+from app.security import create_access_token, hash_password
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"
+TEST_SECRET_KEY = "test-secret-key-with-enough-length"
 _PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)
 
 
@@ -81,3 +83,40 @@ async def make_entry(
     return await _add(
         session, TimeEntry(workspace_id=workspace.id, user_id=user.id, start_at=start, **values)
     )
+
+
+@dataclass
+class Team:
+    """A workspace with one user per role, and one outsider with a workspace of their own."""
+
+    workspace: Workspace
+    owner: User
+    admin: User
+    member: User
+    outsider: User
+    other_workspace: Workspace
+
+    def by_role(self, role: str) -> User:
+        return {
+            "owner": self.owner,
+            "admin": self.admin,
+            "member": self.member,
+            "outsider": self.outsider,
+        }[role]
+
+
+async def make_team(session: AsyncSession) -> Team:
+    owner = await make_user(session)
+    workspace = await make_workspace(session, owner=owner)
+    admin, member, outsider = [await make_user(session) for _ in range(3)]
+    await make_membership(session, workspace, admin, role=Role.ADMIN)
+    await make_membership(session, workspace, member, role=Role.MEMBER)
+    other_workspace = await make_workspace(session, owner=outsider)
+    return Team(workspace, owner, admin, member, outsider, other_workspace)
+
+
+def auth_headers(user: User, secret_key: str = TEST_SECRET_KEY) -> dict[str, str]:
+    token = create_access_token(
+        user.id, user.token_generation, secret_key=secret_key, ttl_seconds=600
+    )
+    return {"Authorization": f"Bearer {token}"}

@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
+from app.api import tags
+
 api_router = APIRouter()
+api_router.include_router(tags.router)

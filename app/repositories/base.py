@@ -14,7 +14,7 @@ from app.db.base import Base, SoftDeleteMixin
 from app.db.integrity import Violation, describe
 from app.db.types import utcnow
 from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from app.pagination import Page, PageParams, SortKey, paginate
+from app.pagination import PageParams, PageResult, SortKey, paginate
 
 M = TypeVar("M", bound=Base)
 
@@ -61,8 +61,10 @@ class Repository(Generic[M]):
         params: PageParams,
         sort: SortKey,
         statement: Select[tuple[M]] | None = None,
-    ) -> Page[M]:
-        return await paginate(self.session, statement or self.select(), sort, params)
+    ) -> PageResult[M]:
+        if statement is None:
+            statement = self.select()
+        return await paginate(self.session, statement, sort, params)
 
     # Writing
 
@@ -113,7 +115,7 @@ class Repository(Generic[M]):
             raise PreconditionFailed("The resource was changed by another request.") from exc
 
 
-class WorkspaceRepository(Repository[M]):
+class ScopedRepository(Repository[M]):
     """A repository bound to one workspace: it cannot read or write outside it."""
 
     def __init__(self, session: AsyncSession, workspace_id: uuid.UUID) -> None:

@@ -1,9 +1,11 @@
 """Shared schema pieces: base config, timezone-aware datetimes, list pages."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.pagination import PageResult
 
 T = TypeVar("T")
 
@@ -34,4 +36,16 @@ class Page(BaseModel, Generic[T]):
     )
     total: int | None = Field(
         default=None, description="Matching items, when `include_total=true`."
+    )
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def page_of(schema: type[S], result: PageResult[Any]) -> Page[S]:
+    """The response for one page of rows, each rendered with `schema`."""
+    return Page[schema](  # type: ignore[valid-type]
+        items=[schema.model_validate(row) for row in result.items],
+        next_cursor=result.next_cursor,
+        total=result.total,
     )

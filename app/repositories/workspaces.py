@@ -1,0 +1,27 @@
+import uuid
+
+from sqlalchemy import select
+
+from app.db.models import Membership, Workspace
+from app.repositories.base import Repository
+
+
+class WorkspaceRepository(Repository[Workspace]):
+    model = Workspace
+    not_found_detail = "Workspace not found."
+
+    async def get_membership(
+        self, workspace_id: uuid.UUID, user_id: uuid.UUID
+    ) -> tuple[Workspace, Membership] | None:
+        """The live workspace and the user's membership in it, in one query."""
+        statement = (
+            select(Workspace, Membership)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(
+                Workspace.id == workspace_id,
+                Workspace.deleted_at.is_(None),
+                Membership.user_id == user_id,
+            )
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return (row[0], row[1]) if row else None
