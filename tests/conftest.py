@@ -20,7 +20,7 @@ from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
 from app.db.models import Base
 from app.main import create_app
-from tests.factories import TEST_SECRET_KEY
+from tests.factories import TEST_SECRET_KEY, Team, make_team
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -141,3 +141,9 @@ def query_counter(engine: AsyncEngine) -> Iterator[QueryCounter]:
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     yield counter
     event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def team(session: AsyncSession) -> Team:
+    """A workspace with an owner, an admin and a member, plus an outsider with their own."""
+    return await make_team(session)

@@ -5,12 +5,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import QueryCounter
-from tests.factories import Team, auth_headers, make_tag, make_team
-
-
-@pytest.fixture
-async def team(session: AsyncSession) -> Team:
-    return await make_team(session)
+from tests.factories import Team, auth_headers, make_tag
 
 
 def tags_url(team: Team) -> str:
