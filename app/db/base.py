@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, MetaData, Uuid, text
+from sqlalchemy import ForeignKey, Index, Integer, MetaData, Uuid, text
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -49,6 +49,16 @@ class VersionedMixin:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, object]:
         return {"version_id_col": cls.__table__.c.version}
+
+
+class Resource(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin):
+    """A user-facing, editable row: UUID key, timestamps, soft delete and a version."""
+
+
+class InWorkspaceMixin:
+    """A row that lives inside one workspace; repositories scope every query by it."""
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
 
 
 def unique_among_live(table: str, *columns: str) -> Index:

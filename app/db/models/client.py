@@ -1,25 +1,17 @@
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import (
-    Base,
-    SoftDeleteMixin,
-    TimestampMixin,
-    UUIDPrimaryKeyMixin,
-    VersionedMixin,
-    unique_among_live,
-)
+from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime
 
 if TYPE_CHECKING:
     from app.db.models.project import Project
 
 
-class Client(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class Client(Resource, InWorkspaceMixin, Base):
     __tablename__ = "clients"
     __table_args__ = (
         unique_among_live("clients", "workspace_id", "name"),
@@ -27,7 +19,6 @@ class Client(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixi
         UniqueConstraint("id", "workspace_id"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

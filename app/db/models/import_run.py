@@ -5,18 +5,17 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin
+from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin
 from app.db.types import UTCDateTime, str_enum
 from app.enums import ImportFormat, ImportStatus
 
 
-class ImportRun(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+class ImportRun(UUIDPrimaryKeyMixin, TimestampMixin, InWorkspaceMixin, Base):
     """One run of the loader over one file, with its counts and the rows it refused."""
 
     __tablename__ = "import_runs"
     __table_args__ = (Index(None, "workspace_id", "created_at"),)
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

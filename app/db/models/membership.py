@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
 from app.db.types import str_enum
 from app.enums import Role
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from app.db.models.workspace import Workspace
 
 
-class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, Base):
+class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspaceMixin, Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("workspace_id", "user_id"),
@@ -21,7 +21,6 @@ class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, Base):
         CheckConstraint("hourly_rate_cents >= 0", name="rate_not_negative"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.MEMBER)
     hourly_rate_cents: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -14,14 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import (
-    Base,
-    SoftDeleteMixin,
-    TimestampMixin,
-    UUIDPrimaryKeyMixin,
-    VersionedMixin,
-    unique_among_live,
-)
+from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime, str_enum
 from app.enums import ProjectVisibility
 
@@ -31,7 +24,7 @@ if TYPE_CHECKING:
     from app.db.models.task import Task
 
 
-class Project(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class Project(Resource, InWorkspaceMixin, Base):
     __tablename__ = "projects"
     __table_args__ = (
         unique_among_live("projects", "workspace_id", "name"),
@@ -47,7 +40,6 @@ class Project(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMix
         CheckConstraint("estimate_seconds > 0", name="estimate_positive"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     client_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     name: Mapped[str] = mapped_column(String(200))
     color: Mapped[str] = mapped_column(String(7), default="#0b7285")

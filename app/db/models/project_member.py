@@ -4,13 +4,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
 
 if TYPE_CHECKING:
     from app.db.models.project import Project
 
 
-class ProjectMember(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, Base):
+class ProjectMember(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspaceMixin, Base):
     """Access to a private project, and the member's rate on it."""
 
     __tablename__ = "project_members"
@@ -20,7 +20,6 @@ class ProjectMember(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, Base):
         CheckConstraint("hourly_rate_cents >= 0", name="rate_not_negative"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     hourly_rate_cents: Mapped[int | None] = mapped_column(Integer, default=None)

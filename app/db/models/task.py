@@ -4,7 +4,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -13,21 +12,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import (
-    Base,
-    SoftDeleteMixin,
-    TimestampMixin,
-    UUIDPrimaryKeyMixin,
-    VersionedMixin,
-    unique_among_live,
-)
+from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime
 
 if TYPE_CHECKING:
     from app.db.models.project import Project
 
 
-class Task(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class Task(Resource, InWorkspaceMixin, Base):
     __tablename__ = "tasks"
     __table_args__ = (
         unique_among_live("tasks", "project_id", "name"),
@@ -42,7 +34,6 @@ class Task(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin,
         CheckConstraint("estimate_seconds > 0", name="estimate_positive"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[uuid.UUID] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

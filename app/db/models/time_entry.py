@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import Base, InWorkspaceMixin, Resource
 from app.db.types import UTCDateTime, str_enum
 from app.enums import EntrySource
 
@@ -29,7 +29,7 @@ DESCRIPTION_MAX_LENGTH = 5000
 _RUNNING_LIVE = text("end_at IS NULL AND deleted_at IS NULL")
 
 
-class TimeEntry(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class TimeEntry(Resource, InWorkspaceMixin, Base):
     """A half-open interval [start_at, end_at) of a user's time; no end means running."""
 
     __tablename__ = "time_entries"
@@ -65,7 +65,6 @@ class TimeEntry(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedM
         Index(None, "workspace_id", "updated_at"),
     )
 
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     project_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     task_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

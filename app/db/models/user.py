@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import Base, Resource
 from app.db.types import str_enum
 from app.enums import WeekStart
 
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from app.db.models.membership import Membership
 
 
-class User(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class User(Resource, Base):
     __tablename__ = "users"
 
     # Stored lower-cased, so the unique constraint is case-insensitive on both databases.

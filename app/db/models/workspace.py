@@ -4,13 +4,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, SoftDeleteMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import Base, Resource
 
 if TYPE_CHECKING:
     from app.db.models.membership import Membership
 
 
-class Workspace(UUIDPrimaryKeyMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+class Workspace(Resource, Base):
     __tablename__ = "workspaces"
     __table_args__ = (Index(None, "owner_user_id"),)
 
