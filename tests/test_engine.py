@@ -1,0 +1,54 @@
+"""Engine configuration for each database."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
+
+from app.config import Settings
+from app.db.engine import READ_ONLY, create_engine
+
+
+async def test_sqlite_connections_are_configured(engine: AsyncEngine, is_postgres: bool) -> None:
+    if is_postgres:
+        pytest.skip("SQLite only")
+    async with engine.connect() as connection:
+        pragma = {
+            name: (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        }
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000}
+
+
+async def test_sqlite_writers_take_the_lock_up_front_and_readers_do_not(
+    engine: AsyncEngine, is_postgres: bool, settings: Settings
+) -> None:
+    if is_postgres:
+        pytest.skip("SQLite only")
+    impatient = create_engine(settings.model_copy(update={"sqlite_busy_timeout_ms": 0}))
+    try:
+        async with engine.connect() as writer:
+            await writer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE holds the write lock
+            async with impatient.connect() as reader:
+                await reader.execution_options(**{READ_ONLY: True})
+                assert (await reader.execute(text("SELECT 1"))).scalar_one() == 1
+            async with impatient.connect() as second_writer:
+                with pytest.raises(Exception, match="locked"):
+                    await second_writer.execute(text("SELECT 1"))
+    finally:
+        await impatient.dispose()
+
+
+async def test_pgbouncer_mode_needs_no_prepared_statement_cache(
+    settings: Settings, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("PostgreSQL only")
+    bouncer_engine = create_engine(settings.model_copy(update={"db_pgbouncer": True}))
+    try:
+        assert isinstance(bouncer_engine.pool, NullPool)
+        for _ in range(3):
+            async with bouncer_engine.connect() as connection:
+                assert (await connection.execute(text("SELECT 41 + 1"))).scalar_one() == 42
+    finally:
+        await bouncer_engine.dispose()
