@@ -6,9 +6,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Client, Membership, Project, Tag, Task, TimeEntry, User, Workspace
+from app.db.models import (
+    Client,
+    Membership,
+    Project,
+    ProjectMember,
+    Tag,
+    Task,
+    TimeEntry,
+    User,
+    Workspace,
+)
 from app.enums import Role
 from app.security import create_access_token, hash_password
 
@@ -61,6 +72,17 @@ async def make_client(session: AsyncSession, workspace: Workspace, **values: Any
 async def make_project(session: AsyncSession, workspace: Workspace, **values: Any) -> Project:
     values.setdefault("name", f"Project {_n()}")
     return await _add(session, Project(workspace_id=workspace.id, **values))
+
+
+async def make_project_member(
+    session: AsyncSession, project: Project, user: User, **values: Any
+) -> ProjectMember:
+    return await _add(
+        session,
+        ProjectMember(
+            workspace_id=project.workspace_id, project_id=project.id, user_id=user.id, **values
+        ),
+    )
 
 
 async def make_task(session: AsyncSession, project: Project, **values: Any) -> Task:
@@ -119,4 +141,13 @@ def auth_headers(user: User, secret_key: str = TEST_SECRET_KEY) -> dict[str, str
     token = create_access_token(
         user.id, user.token_generation, secret_key=secret_key, ttl_seconds=600
     )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def sign_in(client: AsyncClient, email: str, password: str = DEFAULT_PASSWORD) -> Response:
+    """Sign in through the real OAuth2 password endpoint."""
+    return await client.post("/api/v1/auth/token", data={"username": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

@@ -21,7 +21,7 @@ from app.db.session import get_session
 from app.enums import Role
 from app.errors import Forbidden, NotFound, Unauthorized, responses
 from app.repositories.api_tokens import ApiTokenRepository
-from app.repositories.base import ScopedRepository
+from app.repositories.base import Repository, ScopedRepository
 from app.repositories.workspaces import WorkspaceRepository
 from app.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token
 
@@ -118,6 +118,7 @@ WorkspaceAdmin = Annotated[WorkspaceAccess, Depends(require_role(Role.OWNER, Rol
 WorkspaceOwner = Annotated[WorkspaceAccess, Depends(require_role(Role.OWNER))]
 
 R = TypeVar("R", bound=ScopedRepository)  # type: ignore[type-arg]
+Q = TypeVar("Q", bound=Repository)  # type: ignore[type-arg]
 
 
 def scoped(repository: type[R]) -> Callable[[WorkspaceAccess, AsyncSession], R]:
@@ -129,10 +130,40 @@ def scoped(repository: type[R]) -> Callable[[WorkspaceAccess, AsyncSession], R]:
     return build
 
 
+def visible(repository: Callable[..., R]) -> Callable[[WorkspaceAccess, AsyncSession], R]:
+    """Like `scoped`, and narrowed to what the caller may see: admins see every project,
+    members the public ones and the private ones they belong to (and what hangs off those)."""
+
+    def build(access: WorkspaceMember, session: SessionDep) -> R:
+        viewer_id = None if access.is_admin else access.user.id
+        return repository(session, access.workspace.id, viewer_id=viewer_id)
+
+    return build
+
+
+def unscoped(repository: type[Q]) -> Callable[[AsyncSession], Q]:
+    """A dependency giving `repository` bound to the request's session, for data that
+    belongs to no one workspace (accounts, tokens, the caller's list of workspaces)."""
+
+    def build(session: SessionDep) -> Q:
+        return repository(session)
+
+    return build
+
+
 def workspace_router(resource: str, tag: str) -> APIRouter:
     """A router for `/workspaces/{workspace_id}/<resource>` that only members get through."""
+    return _members_only_router(f"/workspaces/{{workspace_id}}/{resource}", tag)
+
+
+def workspace_root_router(tag: str) -> APIRouter:
+    """A router for `/workspaces/{workspace_id}` itself, behind the same membership gate."""
+    return _members_only_router("/workspaces/{workspace_id}", tag)
+
+
+def _members_only_router(prefix: str, tag: str) -> APIRouter:
     return APIRouter(
-        prefix=f"/workspaces/{{workspace_id}}/{resource}",
+        prefix=prefix,
         tags=[tag],
         dependencies=[Depends(workspace_access)],
         responses=responses(401, 404),

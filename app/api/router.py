@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.api import tags
+from app.api import (
+    clients,
+    project_members,
+    projects,
+    tags,
+    tasks,
+)
 
 api_router = APIRouter()
 api_router.include_router(tags.router)
+api_router.include_router(clients.router)
+api_router.include_router(projects.router)
+api_router.include_router(project_members.router)
+api_router.include_router(tasks.router)

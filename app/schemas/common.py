@@ -3,7 +3,17 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.pagination import PageResult
 
@@ -28,6 +38,37 @@ def _to_utc(value: datetime) -> datetime:
 UTCDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
+# Integer columns are 32-bit; larger values would fail in the database instead of in validation.
+_INT32_MAX = 2**31 - 1
+HourlyRateCents = Annotated[int, Field(ge=0, le=_INT32_MAX, description="Cents per hour.")]
+EstimateSeconds = Annotated[int, Field(gt=0, le=_INT32_MAX)]
+
+
+class ArchivableUpdate(Schema):
+    archived: bool | MISSING = Field(
+        MISSING, description="`true` archives (sets `archived_at`), `false` unarchives."
+    )
+
+
+RATES_VISIBLE = "rates_visible"
+
+
+def rate_context(visible: bool) -> dict[str, Any]:
+    """The validation context that decides whether a read shows `hourly_rate_cents`."""
+    return {RATES_VISIBLE: visible}
+
+
+class RatesHidden(ReadSchema):
+    """A read whose `hourly_rate_cents` is null unless validated with `rate_context(True)`.
+
+    Hidden is the default, so a forgotten context cannot leak a rate.
+    """
+
+    @field_validator("hourly_rate_cents", check_fields=False)
+    @classmethod
+    def _hide_rate(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return value if (info.context or {}).get(RATES_VISIBLE) else None
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
@@ -42,10 +83,12 @@ class Page(BaseModel, Generic[T]):
 S = TypeVar("S", bound=BaseModel)
 
 
-def page_of(schema: type[S], result: PageResult[Any]) -> Page[S]:
-    """The response for one page of rows, each rendered with `schema`."""
+def page_of(
+    schema: type[S], result: PageResult[Any], *, context: dict[str, Any] | None = None
+) -> Page[S]:
+    """The response for one page of rows, each rendered with `schema` (and `context`)."""
     return Page[schema](  # type: ignore[valid-type]
-        items=[schema.model_validate(row) for row in result.items],
+        items=[schema.model_validate(row, context=context) for row in result.items],
         next_cursor=result.next_cursor,
         total=result.total,
     )

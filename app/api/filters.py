@@ -1,0 +1,14 @@
+"""Query parameters the catalog lists (clients, projects, tasks) share."""
+
+from typing import Annotated
+
+from fastapi import Query
+
+NameContains = Annotated[
+    str | None, Query(max_length=200, description="Name contains (case-insensitive).")
+]
+Archived = Annotated[
+    bool,
+    Query(description="`false` (default): active items only; `true`: archived items only."),
+]
+IncludeDeleted = Annotated[bool, Query(description="Also list soft-deleted items.")]
