@@ -151,5 +151,23 @@ def users_create(
     console.print(f"Created user {user.email} ({user.id}).")
 
 
+@users_cli.command("deactivate")
+def users_deactivate(email: Annotated[str, typer.Option(prompt=True)]) -> None:
+    """Deactivate an account: sign-in and every token it holds stop working at once."""
+
+    async def deactivate(session):  # type: ignore[no-untyped-def]
+        users = UserRepository(session)
+        user = await users.get_by_email(email)
+        if user is not None:
+            await users.deactivate(user)
+        return user
+
+    user = _with_session(deactivate, _settings())
+    if user is None:
+        err_console.print(f"[red]No user with email {email}.[/red]")
+        raise typer.Exit(1)
+    console.print(f"Deactivated user {user.email} ({user.id}).")
+
+
 def main() -> None:
     cli()

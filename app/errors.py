@@ -136,8 +136,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def error_response(exc: AppError) -> JSONResponse:
+    """The problem+json response for `exc`.
+
+    Returned rather than raised where a refused request must still commit what it wrote
+    (a failed login's record, a reused refresh token's revoked family): raising rolls the
+    request's transaction back.
+    """
     return problem_response(
         exc.status,
         exc.detail,
@@ -146,6 +151,11 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
         errors=exc.errors,
         headers=exc.headers,
     )
+
+
+async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc)
 
 
 async def _validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:

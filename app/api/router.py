@@ -3,14 +3,25 @@
 from fastapi import APIRouter
 
 from app.api import (
+    api_tokens,
+    auth,
     clients,
+    members,
     project_members,
     projects,
     tags,
     tasks,
+    users,
+    workspaces,
 )
 
 api_router = APIRouter()
+api_router.include_router(auth.router)
+api_router.include_router(users.router)
+api_router.include_router(api_tokens.router)
+api_router.include_router(workspaces.router)
+api_router.include_router(workspaces.workspace_router)
+api_router.include_router(members.router)
 api_router.include_router(tags.router)
 api_router.include_router(clients.router)
 api_router.include_router(projects.router)

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import MISSING, AfterValidator, EmailStr, Field
 
 from app.enums import WeekStart
 from app.schemas.common import Name, ReadSchema, Schema
@@ -34,9 +34,14 @@ class UserCreate(Schema):
 
 
 class UserUpdate(Schema):
-    full_name: Name | None = None
-    timezone: Timezone | None = None
-    week_start: WeekStart | None = None
+    full_name: Name | MISSING = MISSING
+    timezone: Timezone | MISSING = MISSING
+    week_start: WeekStart | MISSING = MISSING
+
+
+class PasswordChange(Schema):
+    current_password: Annotated[str, Field(max_length=256)]
+    new_password: Password
 
 
 class UserRead(ReadSchema):
@@ -46,5 +51,6 @@ class UserRead(ReadSchema):
     is_active: bool
     timezone: str
     week_start: WeekStart
+    version: int
     created_at: datetime
     updated_at: datetime

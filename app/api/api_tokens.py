@@ -1,0 +1,53 @@
+"""Personal API tokens for scripts and integrations."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Response
+
+from app.api.deps import CurrentUser, authenticated_router, unscoped
+from app.db.models import ApiToken
+from app.errors import responses
+from app.pagination import PageParamsDep, SortKey
+from app.repositories.api_tokens import ApiTokenRepository
+from app.schemas.api_tokens import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
+from app.schemas.common import Page, page_of
+
+router = authenticated_router("/users/me/tokens", "api-tokens")
+ApiTokens = Annotated[ApiTokenRepository, Depends(unscoped(ApiTokenRepository))]
+NEWEST_FIRST = SortKey(ApiToken.created_at, ApiToken.id, descending=True)
+
+
+@router.get(
+    "",
+    summary="List my API tokens",
+    description="Tokens not revoked, expired ones included; never their secrets.",
+    responses=responses(422),
+)
+async def list_tokens(
+    user: CurrentUser, tokens: ApiTokens, page: PageParamsDep
+) -> Page[ApiTokenRead]:
+    return page_of(ApiTokenRead, await tokens.list(page, NEWEST_FIRST, tokens.owned_by(user.id)))
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an API token",
+    description="The response carries the secret as `token`, once; only its SHA-256 is kept. "
+    "Send it as `Authorization: Bearer <token>`.",
+    responses=responses(422),
+)
+async def create_token(
+    body: ApiTokenCreate, user: CurrentUser, tokens: ApiTokens, response: Response
+) -> ApiTokenCreated:
+    token, secret = await tokens.issue(user.id, body.name, body.expires_at)
+    response.headers["Cache-Control"] = "no-store"
+    return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=secret)
+
+
+@router.delete(
+    "/{token_id}", status_code=204, summary="Revoke an API token", responses=responses(404)
+)
+async def revoke_token(token_id: uuid.UUID, user: CurrentUser, tokens: ApiTokens) -> None:
+    await tokens.revoke(await tokens.get_owned(token_id, user.id))

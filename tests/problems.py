@@ -1,0 +1,12 @@
+"""Assertions on RFC 9457 problem responses."""
+
+from httpx import Response
+
+from app.errors import PROBLEM_CONTENT_TYPE
+
+
+def assert_problem(response: Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
