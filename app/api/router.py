@@ -11,6 +11,8 @@ from app.api import (
     projects,
     tags,
     tasks,
+    time_entries,
+    timer,
     users,
     workspaces,
 )
@@ -27,3 +29,6 @@ api_router.include_router(clients.router)
 api_router.include_router(projects.router)
 api_router.include_router(project_members.router)
 api_router.include_router(tasks.router)
+api_router.include_router(time_entries.router)
+api_router.include_router(timer.router)
+api_router.include_router(timer.me_router)

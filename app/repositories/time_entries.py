@@ -1,0 +1,171 @@
+import uuid
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.db.models import Project, TimeEntry, User, time_entry_tags
+from app.db.types import utcnow
+from app.repositories.base import Repository, ScopedRepository
+from app.schemas.time_entries import TimeEntryFilters
+
+RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
+
+
+class TimeEntryRepository(ScopedRepository[TimeEntry]):
+    """Entries of one workspace; built with `viewer_id`, only that member's own entries."""
+
+    model = TimeEntry
+    # The only unique rule an API write can break is the one running entry per user.
+    conflict_detail = RUNNING_CONFLICT
+    not_found_detail = "Time entry not found."
+
+    def __init__(
+        self, session: AsyncSession, workspace_id: uuid.UUID, *, viewer_id: uuid.UUID | None = None
+    ) -> None:
+        super().__init__(session, workspace_id)
+        self.viewer_id = viewer_id
+
+    def scope(self, statement: Select[tuple[TimeEntry]]) -> Select[tuple[TimeEntry]]:
+        statement = super().scope(statement)
+        if self.viewer_id is None:
+            return statement
+        return statement.where(TimeEntry.user_id == self.viewer_id)
+
+    def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
+        return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
+
+    def filtered(self, filters: TimeEntryFilters) -> Select[tuple[TimeEntry]]:
+        statement = self.select(include_deleted=filters.include_deleted)
+        conditions: list[Any] = []
+        if filters.from_ is not None:
+            conditions.append(TimeEntry.start_at >= filters.from_)
+        if filters.to is not None:
+            conditions.append(TimeEntry.start_at < filters.to)
+        if filters.user_id:
+            conditions.append(TimeEntry.user_id.in_(filters.user_id))
+        if filters.project_id:
+            conditions.append(TimeEntry.project_id.in_(filters.project_id))
+        if filters.client_id:
+            projects = select(Project.id).where(
+                Project.workspace_id == self.workspace_id, Project.client_id.in_(filters.client_id)
+            )
+            conditions.append(TimeEntry.project_id.in_(projects))
+        if filters.task_id:
+            conditions.append(TimeEntry.task_id.in_(filters.task_id))
+        if filters.tag_id:
+            tagged = exists().where(
+                time_entry_tags.c.time_entry_id == TimeEntry.id,
+                time_entry_tags.c.tag_id.in_(filters.tag_id),
+            )
+            conditions.append(tagged)
+        if filters.billable is not None:
+            conditions.append(TimeEntry.billable.is_(filters.billable))
+        if filters.running is not None:
+            running = TimeEntry.end_at.is_(None)
+            conditions.append(running if filters.running else ~running)
+        if filters.q:
+            conditions.append(TimeEntry.description.icontains(filters.q, autoescape=True))
+        if filters.updated_since is not None:
+            conditions.append(TimeEntry.updated_at >= filters.updated_since)
+        return statement.where(*conditions)
+
+    async def get_many(
+        self, ids: Collection[uuid.UUID], *, include_deleted: bool = False
+    ) -> dict[uuid.UUID, TimeEntry]:
+        """The visible entries among `ids`, freshly read (tags included), by id."""
+        statement = (
+            self.select(include_deleted=include_deleted)
+            .where(TimeEntry.id.in_(ids))
+            .execution_options(populate_existing=True)
+        )
+        return {entry.id: entry for entry in await self.session.scalars(statement)}
+
+    async def lock_users(self, user_ids: Collection[uuid.UUID]) -> None:
+        """Serialize every writer of these users' entries until the transaction ends.
+
+        PostgreSQL locks the user rows, in id order so that two writers cannot deadlock.
+        SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serializes writers.
+        """
+        statement = select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update()
+        await self.session.execute(statement)
+
+    async def find_overlap(
+        self,
+        user_id: uuid.UUID,
+        start_at: datetime,
+        end_at: datetime | None,
+        *,
+        exclude_id: uuid.UUID | None,
+    ) -> uuid.UUID | None:
+        """A live entry of the user in this workspace sharing time with [start_at, end_at).
+
+        Intervals are half-open and a running entry lasts forever, so touching is fine.
+        """
+        conditions = [
+            TimeEntry.workspace_id == self.workspace_id,
+            TimeEntry.user_id == user_id,
+            TimeEntry.deleted_at.is_(None),
+            or_(TimeEntry.end_at.is_(None), TimeEntry.end_at > start_at),
+        ]
+        if end_at is not None:
+            conditions.append(TimeEntry.start_at < end_at)
+        if exclude_id is not None:
+            conditions.append(TimeEntry.id != exclude_id)
+        statement = select(TimeEntry.id).where(*conditions).order_by(TimeEntry.start_at).limit(1)
+        return await self.session.scalar(statement)
+
+    async def write(
+        self,
+        entry: TimeEntry | None,
+        values: Mapping[str, Any],
+        tag_ids: list[uuid.UUID] | None = None,
+    ) -> TimeEntry:
+        """Insert (`entry` None) or update an entry and, when given, replace its tags: one unit."""
+        async with self.guard():
+            if entry is None:
+                entry = TimeEntry(workspace_id=self.workspace_id, **values)
+                self.session.add(entry)
+            else:
+                for name, value in values.items():
+                    setattr(entry, name, value)
+                if tag_ids is not None:
+                    # Tags live in another table: touching the row gives the change a new
+                    # version and updated_at, so ETags and syncing clients see it.
+                    entry.updated_at = utcnow()
+            await self.session.flush()
+            if tag_ids is not None:
+                await self.session.execute(
+                    delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == entry.id)
+                )
+                if tag_ids:
+                    rows = [
+                        {
+                            "time_entry_id": entry.id,
+                            "tag_id": tag_id,
+                            "workspace_id": self.workspace_id,
+                        }
+                        for tag_id in tag_ids
+                    ]
+                    await self.session.execute(insert(time_entry_tags), rows)
+        return entry
+
+
+class RunningEntryRepository(Repository[TimeEntry]):
+    """The user's running entry, in whichever workspace it runs: that rule spans workspaces."""
+
+    model = TimeEntry
+    conflict_detail = RUNNING_CONFLICT
+    not_found_detail = "No time entry is running."
+
+    def scope(self, statement: Select[tuple[TimeEntry]]) -> Select[tuple[TimeEntry]]:
+        return statement.where(TimeEntry.end_at.is_(None))
+
+    async def get_for_user(self, user_id: uuid.UUID) -> TimeEntry | None:
+        statement = (
+            self.select().where(TimeEntry.user_id == user_id).options(selectinload(TimeEntry.tags))
+        )
+        return (await self.session.scalars(statement)).one_or_none()
