@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from app.api.deps import WorkspaceAdmin, scoped, workspace_router
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.api.filters import Archived, IncludeDeleted, NameContains
 from app.db.models import Client
 from app.errors import responses
@@ -35,15 +35,13 @@ async def create_client(
     body: ClientCreate, _: WorkspaceAdmin, clients: Clients, response: Response
 ) -> ClientRead:
     client = await clients.create(**body.model_dump())
-    set_etag(response, client)
-    return ClientRead.model_validate(client)
+    return respond(response, ClientRead, client)
 
 
 @router.get("/{client_id}", summary="Get a client", responses=responses(422))
 async def get_client(client_id: uuid.UUID, clients: Clients, response: Response) -> ClientRead:
     client = await clients.get(client_id, include_deleted=True)
-    set_etag(response, client)
-    return ClientRead.model_validate(client)
+    return respond(response, ClientRead, client)
 
 
 @router.patch(
@@ -62,8 +60,7 @@ async def update_client(
     client = await clients.get(client_id)
     check_if_match(if_match, client)
     client = await clients.update(client, body.model_dump())
-    set_etag(response, client)
-    return ClientRead.model_validate(client)
+    return respond(response, ClientRead, client)
 
 
 @router.delete(
@@ -89,5 +86,4 @@ async def restore_client(
     client_id: uuid.UUID, _: WorkspaceAdmin, clients: Clients, response: Response
 ) -> ClientRead:
     client = await clients.restore(await clients.get(client_id, include_deleted=True))
-    set_etag(response, client)
-    return ClientRead.model_validate(client)
+    return respond(response, ClientRead, client)

@@ -1,10 +1,13 @@
 """ETag and If-Match for resources with a `version`."""
 
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Header, Response
+from pydantic import BaseModel
 
 from app.errors import PreconditionFailed
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class Versioned(Protocol):
@@ -32,3 +35,11 @@ def check_if_match(if_match: str | None, resource: Versioned) -> None:
     offered = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
     if current not in offered:
         raise PreconditionFailed("The resource has changed since it was read.")
+
+
+def respond(
+    response: Response, schema: type[S], row: Versioned, *, context: dict[str, Any] | None = None
+) -> S:
+    """The read model of one versioned row, with its ETag on the response."""
+    set_etag(response, row)
+    return schema.model_validate(row, context=context)

@@ -6,8 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from app.api.deps import WorkspaceAdmin, WorkspaceMember, scoped, visible, workspace_router
-from app.api.etag import IfMatch, check_if_match
-from app.api.projects import render
+from app.api.etag import IfMatch, check_if_match, respond
 from app.db.models import ProjectMember
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
@@ -55,7 +54,7 @@ async def add_project_member(
 ) -> ProjectMemberRead:
     project = await projects.get(project_id)
     member = await members.create(project_id=project.id, **body.model_dump())
-    return render(ProjectMemberRead, member, access, response)
+    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
 
 
 @router.get("/{user_id}", summary="Get a project member", responses=responses(422))
@@ -69,7 +68,7 @@ async def get_project_member(
 ) -> ProjectMemberRead:
     project = await projects.get(project_id)
     member = await members.get_by_user(project.id, user_id)
-    return render(ProjectMemberRead, member, access, response)
+    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
 
 
 @router.patch(
@@ -91,7 +90,7 @@ async def update_project_member(
     member = await members.get_by_user(project.id, user_id)
     check_if_match(if_match, member)
     member = await members.update(member, body.model_dump())
-    return render(ProjectMemberRead, member, access, response)
+    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
 
 
 @router.delete(

@@ -1,39 +1,29 @@
 import uuid
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
 from app.api.deps import (
-    WorkspaceAccess,
     WorkspaceAdmin,
     WorkspaceMember,
     scoped,
     visible,
     workspace_router,
 )
-from app.api.etag import IfMatch, Versioned, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.api.filters import Archived, IncludeDeleted, NameContains
 from app.db.models import Project
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.clients import ClientRepository
 from app.repositories.projects import ProjectRepository
-from app.schemas.common import Page, RatesHidden, page_of, rate_context
+from app.schemas.common import Page, page_of, rate_context
 from app.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate
 
 router = workspace_router("projects", tag="projects")
 Projects = Annotated[ProjectRepository, Depends(visible(ProjectRepository))]
 Clients = Annotated[ClientRepository, Depends(scoped(ClientRepository))]
 SORT_BY_NAME = SortKey(Project.name, Project.id)
-
-
-R = TypeVar("R", bound=RatesHidden)
-
-
-def render(schema: type[R], row: Versioned, access: WorkspaceAccess, response: Response) -> R:
-    """One versioned row with rates shown only to those who may see them, and its ETag."""
-    set_etag(response, row)
-    return schema.model_validate(row, context=rate_context(access.can_see_rates))
 
 
 @router.get(
@@ -71,7 +61,7 @@ async def create_project(
     if body.client_id is not None:
         await clients.get_assignable(body.client_id, field="client_id")
     project = await projects.create(**body.model_dump(), created_by_user_id=access.user.id)
-    return render(ProjectRead, project, access, response)
+    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
 
 
 @router.get("/{project_id}", summary="Get a project", responses=responses(422))
@@ -79,7 +69,7 @@ async def get_project(
     project_id: uuid.UUID, access: WorkspaceMember, projects: Projects, response: Response
 ) -> ProjectRead:
     project = await projects.get(project_id, include_deleted=True)
-    return render(ProjectRead, project, access, response)
+    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
 
 
 @router.patch(
@@ -103,7 +93,7 @@ async def update_project(
     if new_client_id is not None and new_client_id != project.client_id:
         await clients.get_assignable(new_client_id, field="client_id")
     project = await projects.update(project, values)
-    return render(ProjectRead, project, access, response)
+    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
 
 
 @router.delete(
@@ -129,4 +119,4 @@ async def restore_project(
     project_id: uuid.UUID, access: WorkspaceAdmin, projects: Projects, response: Response
 ) -> ProjectRead:
     project = await projects.restore(await projects.get(project_id, include_deleted=True))
-    return render(ProjectRead, project, access, response)
+    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from app.api.deps import WorkspaceAdmin, scoped, workspace_router
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.db.models import Tag
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
@@ -31,15 +31,13 @@ async def list_tags(
 @router.post("", status_code=201, summary="Create a tag", responses=responses(403, 409, 422))
 async def create_tag(body: TagCreate, _: WorkspaceAdmin, tags: Tags, response: Response) -> TagRead:
     tag = await tags.create(**body.model_dump())
-    set_etag(response, tag)
-    return TagRead.model_validate(tag)
+    return respond(response, TagRead, tag)
 
 
 @router.get("/{tag_id}", summary="Get a tag")
 async def get_tag(tag_id: uuid.UUID, tags: Tags, response: Response) -> TagRead:
     tag = await tags.get(tag_id, include_deleted=True)
-    set_etag(response, tag)
-    return TagRead.model_validate(tag)
+    return respond(response, TagRead, tag)
 
 
 @router.patch("/{tag_id}", summary="Update a tag", responses=responses(403, 409, 412, 422))
@@ -54,8 +52,7 @@ async def update_tag(
     tag = await tags.get(tag_id)
     check_if_match(if_match, tag)
     tag = await tags.update(tag, body.model_dump(exclude_unset=True, exclude_none=True))
-    set_etag(response, tag)
-    return TagRead.model_validate(tag)
+    return respond(response, TagRead, tag)
 
 
 @router.delete("/{tag_id}", status_code=204, summary="Delete a tag", responses=responses(403, 412))
@@ -72,5 +69,4 @@ async def restore_tag(
     tag_id: uuid.UUID, _: WorkspaceAdmin, tags: Tags, response: Response
 ) -> TagRead:
     tag = await tags.restore(await tags.get(tag_id, include_deleted=True))
-    set_etag(response, tag)
-    return TagRead.model_validate(tag)
+    return respond(response, TagRead, tag)

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from app.api.deps import WorkspaceAdmin, visible, workspace_router
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.api.filters import IncludeDeleted, NameContains
 from app.db.models import Task
 from app.errors import responses
@@ -51,15 +51,13 @@ async def create_task(
 ) -> TaskRead:
     await projects.get_assignable(body.project_id, field="project_id")
     task = await tasks.create(**body.model_dump())
-    set_etag(response, task)
-    return TaskRead.model_validate(task)
+    return respond(response, TaskRead, task)
 
 
 @router.get("/{task_id}", summary="Get a task", responses=responses(422))
 async def get_task(task_id: uuid.UUID, tasks: Tasks, response: Response) -> TaskRead:
     task = await tasks.get(task_id, include_deleted=True)
-    set_etag(response, task)
-    return TaskRead.model_validate(task)
+    return respond(response, TaskRead, task)
 
 
 @router.patch(
@@ -78,8 +76,7 @@ async def update_task(
     task = await tasks.get(task_id)
     check_if_match(if_match, task)
     task = await tasks.update(task, body.model_dump())
-    set_etag(response, task)
-    return TaskRead.model_validate(task)
+    return respond(response, TaskRead, task)
 
 
 @router.delete(
@@ -100,5 +97,4 @@ async def restore_task(
     task_id: uuid.UUID, _: WorkspaceAdmin, tasks: Tasks, response: Response
 ) -> TaskRead:
     task = await tasks.restore(await tasks.get(task_id, include_deleted=True))
-    set_etag(response, task)
-    return TaskRead.model_validate(task)
+    return respond(response, TaskRead, task)

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Response
 
 from app.api.deps import WorkspaceMember, visible, workspace_router
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.db.models import TimeEntry
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
@@ -43,8 +43,7 @@ Tracking = Annotated[TimeEntryService, Depends(tracking)]
 
 
 def render(entry: TimeEntry, access: WorkspaceMember, response: Response) -> TimeEntryRead:
-    set_etag(response, entry)
-    return TimeEntryRead.model_validate(entry, context=rate_context(access.can_see_rates))
+    return respond(response, TimeEntryRead, entry, context=rate_context(access.can_see_rates))
 
 
 def bulk_results(outcomes: list[BulkOutcome], access: WorkspaceMember) -> TimeEntryBulkResults:

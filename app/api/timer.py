@@ -8,7 +8,7 @@ from app.api.deps import (
     authenticated_router,
     workspace_router,
 )
-from app.api.etag import set_etag
+from app.api.etag import respond
 from app.api.time_entries import Tracking, render
 from app.errors import responses
 from app.repositories.time_entries import RunningEntryRepository
@@ -49,5 +49,4 @@ async def get_my_timer(
         return None
     found = await WorkspaceRepository(session).get_membership(entry.workspace_id, user.id)
     rates_visible = found is not None and WorkspaceAccess(*found, user=user).can_see_rates
-    set_etag(response, entry)
-    return TimeEntryRead.model_validate(entry, context=rate_context(rates_visible))
+    return respond(response, TimeEntryRead, entry, context=rate_context(rates_visible))

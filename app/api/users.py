@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from app.api.deps import CurrentUser, authenticated_router, unscoped
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.api.throttle import Throttle
 from app.errors import Forbidden, error_response, responses
 from app.repositories.users import UserRepository
@@ -18,8 +18,7 @@ Users = Annotated[UserRepository, Depends(unscoped(UserRepository))]
 
 @router.get("", summary="Get my account")
 async def get_me(user: CurrentUser, response: Response) -> UserRead:
-    set_etag(response, user)
-    return UserRead.model_validate(user)
+    return respond(response, UserRead, user)
 
 
 @router.patch("", summary="Update my account", responses=responses(412, 422))
@@ -28,8 +27,7 @@ async def update_me(
 ) -> UserRead:
     check_if_match(if_match, user)
     user = await users.update(user, body.model_dump())
-    set_etag(response, user)
-    return UserRead.model_validate(user)
+    return respond(response, UserRead, user)
 
 
 @router.post(
