@@ -130,3 +130,18 @@ async def test_bad_cursor_and_limit_are_422(client: AsyncClient, team: Team) -> 
     assert (
         await client.get(tags_url(team), params={"limit": 201}, headers=headers)
     ).status_code == 422
+
+
+async def test_search_is_literal_and_null_name_is_refused(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    await make_tag(session, team.workspace, name="100% done")
+    await make_tag(session, team.workspace, name="1000 done")
+    headers = auth_headers(team.admin)
+    found = await client.get(tags_url(team), params={"q": "0%"}, headers=headers)
+    assert [item["name"] for item in found.json()["items"]] == ["100% done"]
+    tag = found.json()["items"][0]
+    response = await client.patch(
+        f"{tags_url(team)}/{tag['id']}", json={"name": None}, headers=headers
+    )
+    assert response.status_code == 422

@@ -1,10 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Response
 
 from app.api.deps import WorkspaceAdmin, scoped, workspace_router
 from app.api.etag import IfMatch, check_if_match, respond
+from app.api.filters import IncludeDeleted, NameContains
 from app.db.models import Tag
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
@@ -21,8 +22,8 @@ SORT_BY_NAME = SortKey(Tag.name, Tag.id)
 async def list_tags(
     tags: Tags,
     page: PageParamsDep,
-    q: Annotated[str | None, Query(max_length=100, description="Name contains.")] = None,
-    include_deleted: bool = False,
+    q: NameContains = None,
+    include_deleted: IncludeDeleted = False,
 ) -> Page[TagRead]:
     result = await tags.list(page, SORT_BY_NAME, tags.search(q, include_deleted=include_deleted))
     return page_of(TagRead, result)
@@ -51,7 +52,7 @@ async def update_tag(
 ) -> TagRead:
     tag = await tags.get(tag_id)
     check_if_match(if_match, tag)
-    tag = await tags.update(tag, body.model_dump(exclude_unset=True, exclude_none=True))
+    tag = await tags.update(tag, body.model_dump())
     return respond(response, TagRead, tag)
 
 

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import MISSING, StringConstraints
 
 from app.schemas.common import ReadSchema, Schema
 
@@ -14,7 +14,7 @@ class TagCreate(Schema):
 
 
 class TagUpdate(Schema):
-    name: TagName | None = None
+    name: TagName | MISSING = MISSING
 
 
 class TagRead(ReadSchema):
