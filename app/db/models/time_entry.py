@@ -78,6 +78,12 @@ class TimeEntry(Resource, InWorkspaceMixin, Base):
 
     project: Mapped["Project | None"] = relationship(lazy="raise", viewonly=True)
     task: Mapped["Task | None"] = relationship(lazy="raise", viewonly=True)
+    # Joined on the link table's key alone: with workspace_id in the join too, SQLite's planner
+    # picked the (workspace_id, tag_id) index and scanned every link of the workspace per entry.
     tags: Mapped[list["Tag"]] = relationship(
-        secondary="time_entry_tags", lazy="raise", viewonly=True
+        secondary="time_entry_tags",
+        primaryjoin="TimeEntry.id == time_entry_tags.c.time_entry_id",
+        secondaryjoin="Tag.id == time_entry_tags.c.tag_id",
+        lazy="raise",
+        viewonly=True,
     )
