@@ -57,6 +57,14 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes.")] = False,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            envvar="FORWARDED_ALLOW_IPS",
+            help="Proxies whose X-Forwarded-For is trusted (comma-separated, or *). The login "
+            "limit per client address needs the real address behind a load balancer.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Start the API server (the embedded SQLite file unless DATABASE_URL says otherwise)."""
     import uvicorn
@@ -73,6 +81,7 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
