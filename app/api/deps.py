@@ -9,7 +9,7 @@ or `WorkspaceOwner`, which answer 403.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -23,6 +23,7 @@ from app.errors import Forbidden, NotFound, Unauthorized, responses
 from app.repositories.api_tokens import ApiTokenRepository
 from app.repositories.base import Repository, ScopedRepository
 from app.repositories.workspaces import WorkspaceRepository
+from app.schemas.common import rate_context
 from app.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -90,6 +91,11 @@ class WorkspaceAccess:
     @property
     def can_see_rates(self) -> bool:
         return self.is_admin or self.workspace.members_can_see_rates
+
+    @property
+    def read_context(self) -> dict[str, Any]:
+        """The validation context of reads made for this caller: it decides whether rates show."""
+        return rate_context(self.can_see_rates)
 
 
 async def workspace_access(

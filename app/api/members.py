@@ -25,7 +25,7 @@ from app.errors import Conflict, Forbidden, ValidationFailed, responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.memberships import MembershipRepository
 from app.repositories.users import UserRepository
-from app.schemas.common import Page, page_of, rate_context
+from app.schemas.common import Page, page_of
 from app.schemas.members import MemberCreate, MemberRead, MemberUpdate
 
 router = workspace_router("members", tag="members")
@@ -38,7 +38,7 @@ OWNER_STAYS = (
 
 
 def member_read(membership: Membership, access: WorkspaceAccess) -> MemberRead:
-    return MemberRead.model_validate(membership, context=rate_context(access.can_see_rates))
+    return MemberRead.model_validate(membership, context=access.read_context)
 
 
 def check_may_manage(access: WorkspaceAccess, current: Role | None, new: Role | None) -> None:
@@ -54,7 +54,7 @@ async def list_members(
     access: WorkspaceMember, members: Members, page: PageParamsDep
 ) -> Page[MemberRead]:
     result = await members.list(page, BY_JOINING_ORDER)
-    return page_of(MemberRead, result, context=rate_context(access.can_see_rates))
+    return page_of(MemberRead, result, context=access.read_context)
 
 
 @router.post(

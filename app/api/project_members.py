@@ -12,7 +12,7 @@ from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.project_members import ProjectMemberRepository
 from app.repositories.projects import ProjectRepository
-from app.schemas.common import Page, page_of, rate_context
+from app.schemas.common import Page, page_of
 from app.schemas.project_members import (
     ProjectMemberCreate,
     ProjectMemberRead,
@@ -35,7 +35,7 @@ async def list_project_members(
 ) -> Page[ProjectMemberRead]:
     project = await projects.get(project_id)
     result = await members.list(page, SORT_BY_ADDED, members.of_project(project.id))
-    return page_of(ProjectMemberRead, result, context=rate_context(access.can_see_rates))
+    return page_of(ProjectMemberRead, result, context=access.read_context)
 
 
 @router.post(
@@ -54,7 +54,7 @@ async def add_project_member(
 ) -> ProjectMemberRead:
     project = await projects.get(project_id)
     member = await members.create(project_id=project.id, **body.model_dump())
-    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectMemberRead, member, context=access.read_context)
 
 
 @router.get("/{user_id}", summary="Get a project member", responses=responses(422))
@@ -68,7 +68,7 @@ async def get_project_member(
 ) -> ProjectMemberRead:
     project = await projects.get(project_id)
     member = await members.get_by_user(project.id, user_id)
-    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectMemberRead, member, context=access.read_context)
 
 
 @router.patch(
@@ -90,7 +90,7 @@ async def update_project_member(
     member = await members.get_by_user(project.id, user_id)
     check_if_match(if_match, member)
     member = await members.update(member, body.model_dump())
-    return respond(response, ProjectMemberRead, member, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectMemberRead, member, context=access.read_context)
 
 
 @router.delete(

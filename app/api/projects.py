@@ -17,7 +17,7 @@ from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.clients import ClientRepository
 from app.repositories.projects import ProjectRepository
-from app.schemas.common import Page, page_of, rate_context
+from app.schemas.common import Page, page_of
 from app.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate
 
 router = workspace_router("projects", tag="projects")
@@ -47,7 +47,7 @@ async def list_projects(
         q, include_deleted=include_deleted, archived=archived, client_ids=client_id or ()
     )
     result = await projects.list(page, SORT_BY_NAME, statement)
-    return page_of(ProjectRead, result, context=rate_context(access.can_see_rates))
+    return page_of(ProjectRead, result, context=access.read_context)
 
 
 @router.post("", status_code=201, summary="Create a project", responses=responses(403, 409, 422))
@@ -61,7 +61,7 @@ async def create_project(
     if body.client_id is not None:
         await clients.get_assignable(body.client_id, field="client_id")
     project = await projects.create(**body.model_dump(), created_by_user_id=access.user.id)
-    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectRead, project, context=access.read_context)
 
 
 @router.get("/{project_id}", summary="Get a project", responses=responses(422))
@@ -69,7 +69,7 @@ async def get_project(
     project_id: uuid.UUID, access: WorkspaceMember, projects: Projects, response: Response
 ) -> ProjectRead:
     project = await projects.get(project_id, include_deleted=True)
-    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectRead, project, context=access.read_context)
 
 
 @router.patch(
@@ -93,7 +93,7 @@ async def update_project(
     if new_client_id is not None and new_client_id != project.client_id:
         await clients.get_assignable(new_client_id, field="client_id")
     project = await projects.update(project, values)
-    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectRead, project, context=access.read_context)
 
 
 @router.delete(
@@ -119,4 +119,4 @@ async def restore_project(
     project_id: uuid.UUID, access: WorkspaceAdmin, projects: Projects, response: Response
 ) -> ProjectRead:
     project = await projects.restore(await projects.get(project_id, include_deleted=True))
-    return respond(response, ProjectRead, project, context=rate_context(access.can_see_rates))
+    return respond(response, ProjectRead, project, context=access.read_context)

@@ -9,7 +9,7 @@ from app.db.models import TimeEntry
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.time_entries import TimeEntryRepository
-from app.schemas.common import Page, page_of, rate_context
+from app.schemas.common import Page, page_of
 from app.schemas.time_entries import (
     BulkIds,
     TimeEntryBulkResult,
@@ -43,11 +43,11 @@ Tracking = Annotated[TimeEntryService, Depends(tracking)]
 
 
 def render(entry: TimeEntry, access: WorkspaceMember, response: Response) -> TimeEntryRead:
-    return respond(response, TimeEntryRead, entry, context=rate_context(access.can_see_rates))
+    return respond(response, TimeEntryRead, entry, context=access.read_context)
 
 
 def bulk_results(outcomes: list[BulkOutcome], access: WorkspaceMember) -> TimeEntryBulkResults:
-    context = rate_context(access.can_see_rates)
+    context = access.read_context
     return TimeEntryBulkResults(
         results=[
             TimeEntryBulkResult(
@@ -84,7 +84,7 @@ async def list_time_entries(
     sort: TimeEntrySort = TimeEntrySort.START_AT_DESC,
 ) -> Page[TimeEntryRead]:
     result = await entries.list(page, SORTS[sort], entries.filtered(filters))
-    return page_of(TimeEntryRead, result, context=rate_context(access.can_see_rates))
+    return page_of(TimeEntryRead, result, context=access.read_context)
 
 
 @router.post(
