@@ -9,7 +9,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.db.integrity import sqlstate_of
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:timesheet:problem:"
@@ -175,6 +178,22 @@ async def _http_error_handler(_request: Request, exc: Exception) -> JSONResponse
     return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
 
+# Text the database cannot store (NUL, bad encodings): the client's input, not our fault.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if sqlstate_of(exc) in _UNSTORABLE_TEXT:
+        return problem_response(
+            422,
+            "The request holds text the database cannot store.",
+            slug=ValidationFailed.slug,
+            title=ValidationFailed.title,
+        )
+    return await _unhandled_error_handler(request, exc)
+
+
 async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "An unexpected error occurred.")
@@ -184,4 +203,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_error_handler)

@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
 
+from app.api.deps import SessionDep
 from app.config import Environment, Settings
 from app.db.engine import create_engine
 from app.errors import PROBLEM_CONTENT_TYPE
@@ -68,3 +70,18 @@ async def test_docs_and_redoc_use_only_local_assets(client: AsyncClient) -> None
         assert "http://" not in response.text and "https://" not in response.text
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
         assert (await client.get(f"/static/docs/{asset}")).status_code == 200
+
+
+async def test_text_the_database_cannot_store_is_422(
+    app: FastAPI, client: AsyncClient, is_postgres: bool
+) -> None:
+    @app.get("/store")
+    async def store(session: SessionDep) -> None:
+        await session.execute(text("SELECT CAST(:value AS text)"), {"value": "a\x00b"})
+
+    response = await client.get("/store")
+    if is_postgres:
+        assert response.status_code == 422
+        assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    else:
+        assert response.status_code == 200

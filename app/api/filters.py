@@ -3,9 +3,14 @@
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import AfterValidator
+
+from app.schemas.common import refuse_nul
 
 NameContains = Annotated[
-    str | None, Query(max_length=200, description="Name contains (case-insensitive).")
+    str | None,
+    Query(max_length=200, description="Name contains (case-insensitive)."),
+    AfterValidator(refuse_nul),
 ]
 Archived = Annotated[
     bool,

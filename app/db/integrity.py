@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 
 class Violation(StrEnum):
@@ -35,10 +35,18 @@ class IntegrityProblem:
     subject: str
 
 
+def sqlstate_of(exc: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of a driver error; None on SQLite."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
+
+
 def describe(exc: IntegrityError) -> IntegrityProblem:
     orig = exc.orig
     cause = getattr(orig, "__cause__", None)
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    sqlstate = sqlstate_of(exc)
     if sqlstate:
         constraint = getattr(cause, "constraint_name", None) or ""
         return IntegrityProblem(_PG_CODES.get(sqlstate, Violation.OTHER), constraint)

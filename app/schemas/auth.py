@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import Schema
+from app.schemas.common import Input, Schema
 
 RefreshTokenText = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -16,7 +16,7 @@ class TokenResponse(BaseModel):
     )
 
 
-class PasswordForm(BaseModel):
+class PasswordForm(Input):
     """The OAuth2 password grant's form; other OAuth2 fields (grant_type, scope) are ignored."""
 
     username: str = Field(max_length=320, description="The account's email.")

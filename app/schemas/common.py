@@ -13,6 +13,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from app.pagination import PageResult
@@ -20,7 +21,32 @@ from app.pagination import PageResult
 T = TypeVar("T")
 
 
-class Schema(BaseModel):
+def refuse_nul(value: Any) -> Any:
+    """Refuse NUL characters anywhere in `value`: PostgreSQL cannot store them in text, and
+    no name, description or email needs one."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    return value
+
+
+class Input(BaseModel):
+    """What clients send (bodies, forms, query models): no NUL characters anywhere."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        return refuse_nul(data)
+
+
+class Schema(Input):
     """Unknown fields are refused, so a body cannot carry what its sender may not set."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -9,7 +9,7 @@ from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.enums import EntrySource
 from app.pagination import MAX_LIMIT
-from app.schemas.common import RatesHidden, Schema, UTCDatetime
+from app.schemas.common import Input, RatesHidden, Schema, UTCDatetime
 
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
 TagIds = Annotated[
@@ -97,7 +97,7 @@ class TimeEntrySort(StrEnum):
     UPDATED_AT = "updated_at"
 
 
-class TimeEntryFilters(BaseModel):
+class TimeEntryFilters(Input):
     """Filters of the entry list; repeated parameters match any of their values."""
 
     from_: UTCDatetime | None = Field(
