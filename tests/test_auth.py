@@ -207,6 +207,27 @@ async def test_retry_after_is_when_the_oldest_counted_failure_leaves_the_window(
     assert 98 <= int(refused.headers["retry-after"]) <= 101
 
 
+async def test_attempts_that_left_the_window_are_forgotten(
+    client: AsyncClient, session: AsyncSession, team: Team, settings: Settings
+) -> None:
+    email, other = team.member.email, team.admin.email
+    old = utcnow() - timedelta(seconds=settings.login_failure_window_seconds + 60)
+    session.add_all(
+        [
+            LoginAttempt(email=email, client_ip="10.9.9.9", succeeded=False, created_at=old),
+            LoginAttempt(email=other, client_ip="10.9.9.9", succeeded=False, created_at=old),
+        ]
+    )
+    await session.flush()
+    assert_problem(await sign_in(client, email, "wrong-password"), 401)
+    rows = (await session.execute(select(LoginAttempt.email, LoginAttempt.created_at))).all()
+    # The member's expired attempt is gone, the new one counts; another account at another
+    # address is left alone.
+    assert sorted((row.email, row.created_at > old) for row in rows) == sorted(
+        [(email, True), (other, False)]
+    )
+
+
 async def test_a_success_clears_the_account_count(
     client: AsyncClient, team: Team, settings: Settings
 ) -> None:

@@ -34,7 +34,12 @@ class PasswordThrottle:
             raise TooManyRequests("Too many wrong passwords; try again later.", retry_after=wait)
 
     async def record(self, email: str, *, succeeded: bool) -> None:
-        await self.attempts.record(email, self.client_ip, succeeded=succeeded)
+        await self.attempts.record(
+            email,
+            self.client_ip,
+            succeeded=succeeded,
+            window_seconds=self.settings.login_failure_window_seconds,
+        )
 
 
 def password_throttle(

@@ -1,7 +1,7 @@
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, delete, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from app.db.models import LoginAttempt
@@ -12,7 +12,18 @@ from app.repositories.base import Repository
 class LoginAttemptRepository(Repository[LoginAttempt]):
     model = LoginAttempt
 
-    async def record(self, email: str, client_ip: str, *, succeeded: bool) -> None:
+    async def record(
+        self, email: str, client_ip: str, *, succeeded: bool, window_seconds: int
+    ) -> None:
+        """Store an attempt and forget this account's and address's attempts that no longer
+        count, so the table holds only what the limits read."""
+        cutoff = utcnow() - timedelta(seconds=window_seconds)
+        await self.session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.created_at < cutoff,
+                or_(LoginAttempt.email == email, LoginAttempt.client_ip == client_ip),
+            )
+        )
         await self.create(email=email, client_ip=client_ip, succeeded=succeeded)
 
     async def seconds_until_allowed(
