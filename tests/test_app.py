@@ -85,3 +85,17 @@ async def test_text_the_database_cannot_store_is_422(
         assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
     else:
         assert response.status_code == 200
+
+
+async def test_cors_allows_only_configured_origins(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example"]}))
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
+        preflight = {"Access-Control-Request-Method": "PATCH"}
+        allowed = await client.options(
+            "/api/v1/users/me", headers={"Origin": "https://app.example", **preflight}
+        )
+        refused = await client.options(
+            "/api/v1/users/me", headers={"Origin": "https://evil.example", **preflight}
+        )
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in refused.headers
