@@ -72,6 +72,25 @@ async def test_create_a_finished_entry_and_read_it(
     assert read.json() == entry
 
 
+async def test_entries_written_with_a_personal_api_token_say_so(
+    client: AsyncClient, team: Team
+) -> None:
+    issued = await client.post(
+        "/api/v1/users/me/tokens", json={"name": "sync script"}, headers=auth_headers(team.member)
+    )
+    assert issued.status_code == 201, issued.text
+    script = {"Authorization": f"Bearer {issued.json()['token']}"}
+    body = {"start_at": iso(9), "end_at": iso(10)}
+    by_script = await client.post(entries_url(team.workspace), json=body, headers=script)
+    assert by_script.status_code == 201, by_script.text
+    assert by_script.json()["source"] == "api"
+    body = {"start_at": iso(11), "end_at": iso(12)}
+    by_person = await client.post(
+        entries_url(team.workspace), json=body, headers=auth_headers(team.member)
+    )
+    assert by_person.json()["source"] == "manual"
+
+
 async def test_create_a_running_entry(client: AsyncClient, team: Team) -> None:
     headers = auth_headers(team.member)
     started = utcnow().replace(microsecond=0)

@@ -43,13 +43,15 @@ bearer_scheme = OAuth2PasswordBearer(
 
 
 async def current_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(bearer_scheme)],
 ) -> User:
     if not token:
         raise Unauthorized("Not authenticated.")
-    if token.startswith(API_TOKEN_PREFIX):
+    request.state.via_api_token = token.startswith(API_TOKEN_PREFIX)
+    if request.state.via_api_token:
         user = await ApiTokenRepository(session).authenticate(token)
         if user is None:
             raise Unauthorized("The API token is invalid, expired or revoked.")
@@ -79,6 +81,8 @@ class WorkspaceAccess:
     workspace: Workspace
     membership: Membership
     user: User
+    # Scripts and integrations sign in with personal API tokens; entries they write say so.
+    via_api_token: bool = False
 
     @property
     def role(self) -> Role:
@@ -99,13 +103,21 @@ class WorkspaceAccess:
 
 
 async def workspace_access(
-    workspace_id: Annotated[uuid.UUID, Path()], user: CurrentUser, session: SessionDep
+    request: Request,
+    workspace_id: Annotated[uuid.UUID, Path()],
+    user: CurrentUser,
+    session: SessionDep,
 ) -> WorkspaceAccess:
     found = await WorkspaceRepository(session).get_membership(workspace_id, user.id)
     if found is None:
         raise NotFound("Workspace not found.")
     workspace, membership = found
-    return WorkspaceAccess(workspace=workspace, membership=membership, user=user)
+    return WorkspaceAccess(
+        workspace=workspace,
+        membership=membership,
+        user=user,
+        via_api_token=request.state.via_api_token,
+    )
 
 
 WorkspaceMember = Annotated[WorkspaceAccess, Depends(workspace_access)]

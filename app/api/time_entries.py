@@ -6,6 +6,7 @@ from fastapi import Depends, Query, Response
 from app.api.deps import WorkspaceMember, visible, workspace_router
 from app.api.etag import IfMatch, check_if_match, respond
 from app.db.models import TimeEntry
+from app.enums import EntrySource
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.time_entries import TimeEntryRepository
@@ -35,7 +36,11 @@ SORTS = {
 
 def tracking(access: WorkspaceMember, entries: Entries) -> TimeEntryService:
     return TimeEntryService(
-        entries, workspace=access.workspace, membership=access.membership, is_admin=access.is_admin
+        entries,
+        workspace=access.workspace,
+        membership=access.membership,
+        is_admin=access.is_admin,
+        written_source=EntrySource.API if access.via_api_token else EntrySource.MANUAL,
     )
 
 

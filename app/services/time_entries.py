@@ -60,6 +60,7 @@ class TimeEntryService:
         workspace: Workspace,
         membership: Membership,
         is_admin: bool,
+        written_source: EntrySource = EntrySource.MANUAL,
     ) -> None:
         self.entries = entries
         self.running = RunningEntryRepository(entries.session)
@@ -68,12 +69,14 @@ class TimeEntryService:
         self.workspace = workspace
         self.actor_id = membership.user_id
         self.is_admin = is_admin
+        # What a finished entry written through the API records as its source.
+        self.written_source = written_source
         self._locked: set[uuid.UUID] = set()
 
     # Single entries
 
     async def create(self, data: TimeEntryCreate) -> TimeEntry:
-        source = EntrySource.TIMER if data.end_at is None else EntrySource.MANUAL
+        source = EntrySource.TIMER if data.end_at is None else self.written_source
         return await self._fresh(await self._write(None, data.model_dump(), source=source))
 
     async def update(self, entry: TimeEntry, data: TimeEntryUpdate) -> TimeEntry:
