@@ -18,7 +18,7 @@ from app.api.deps import (
     unscoped,
     workspace_router,
 )
-from app.api.etag import IfMatch, check_if_match, set_etag
+from app.api.etag import IfMatch, check_if_match, respond
 from app.db.models import Membership
 from app.enums import Role
 from app.errors import Conflict, Forbidden, ValidationFailed, responses
@@ -35,10 +35,6 @@ BY_JOINING_ORDER = SortKey(Membership.created_at, Membership.id)
 OWNER_STAYS = (
     "The workspace's owner can be neither removed nor demoted; hand the workspace over first."
 )
-
-
-def member_read(membership: Membership, access: WorkspaceAccess) -> MemberRead:
-    return MemberRead.model_validate(membership, context=access.read_context)
 
 
 def check_may_manage(access: WorkspaceAccess, current: Role | None, new: Role | None) -> None:
@@ -75,8 +71,7 @@ async def add_member(
             errors=[{"loc": ["body", "email"], "msg": "no such account", "type": "value_error"}],
         )
     membership = await members.add(user, body.role, body.hourly_rate_cents)
-    set_etag(response, membership)
-    return member_read(membership, access)
+    return respond(response, MemberRead, membership, context=access.read_context)
 
 
 @router.get("/{user_id}", summary="Get a member")
@@ -84,8 +79,7 @@ async def get_member(
     user_id: uuid.UUID, access: WorkspaceMember, members: Members, response: Response
 ) -> MemberRead:
     membership = await members.get_by_user(user_id)
-    set_etag(response, membership)
-    return member_read(membership, access)
+    return respond(response, MemberRead, membership, context=access.read_context)
 
 
 @router.patch(
@@ -109,8 +103,7 @@ async def update_member(
     if demoted and membership.user_id == access.workspace.owner_user_id:
         raise Conflict(OWNER_STAYS)
     membership = await members.update(membership, changes)
-    set_etag(response, membership)
-    return member_read(membership, access)
+    return respond(response, MemberRead, membership, context=access.read_context)
 
 
 @router.delete(

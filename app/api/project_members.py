@@ -7,7 +7,7 @@ from fastapi import Depends, Response
 
 from app.api.deps import WorkspaceAdmin, WorkspaceMember, scoped, visible, workspace_router
 from app.api.etag import IfMatch, check_if_match, respond
-from app.db.models import ProjectMember
+from app.db.models import Project, ProjectMember
 from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.project_members import ProjectMemberRepository
@@ -25,15 +25,21 @@ Members = Annotated[ProjectMemberRepository, Depends(scoped(ProjectMemberReposit
 SORT_BY_ADDED = SortKey(ProjectMember.created_at, ProjectMember.id)
 
 
+async def visible_project(project_id: uuid.UUID, projects: Projects) -> Project:
+    """The project in the path, if the caller may see it (404 otherwise)."""
+    return await projects.get(project_id)
+
+
+VisibleProject = Annotated[Project, Depends(visible_project)]
+
+
 @router.get("", summary="List a project's members", responses=responses(422))
 async def list_project_members(
-    project_id: uuid.UUID,
+    project: VisibleProject,
     access: WorkspaceMember,
-    projects: Projects,
     members: Members,
     page: PageParamsDep,
 ) -> Page[ProjectMemberRead]:
-    project = await projects.get(project_id)
     result = await members.list(page, SORT_BY_ADDED, members.of_project(project.id))
     return page_of(ProjectMemberRead, result, context=access.read_context)
 
@@ -45,28 +51,24 @@ async def list_project_members(
     responses=responses(403, 409, 422),
 )
 async def add_project_member(
-    project_id: uuid.UUID,
+    project: VisibleProject,
     body: ProjectMemberCreate,
     access: WorkspaceAdmin,
-    projects: Projects,
     members: Members,
     response: Response,
 ) -> ProjectMemberRead:
-    project = await projects.get(project_id)
     member = await members.create(project_id=project.id, **body.model_dump())
     return respond(response, ProjectMemberRead, member, context=access.read_context)
 
 
 @router.get("/{user_id}", summary="Get a project member", responses=responses(422))
 async def get_project_member(
-    project_id: uuid.UUID,
+    project: VisibleProject,
     user_id: uuid.UUID,
     access: WorkspaceMember,
-    projects: Projects,
     members: Members,
     response: Response,
 ) -> ProjectMemberRead:
-    project = await projects.get(project_id)
     member = await members.get_by_user(project.id, user_id)
     return respond(response, ProjectMemberRead, member, context=access.read_context)
 
@@ -77,16 +79,14 @@ async def get_project_member(
     responses=responses(403, 412, 422),
 )
 async def update_project_member(
-    project_id: uuid.UUID,
+    project: VisibleProject,
     user_id: uuid.UUID,
     body: ProjectMemberUpdate,
     access: WorkspaceAdmin,
-    projects: Projects,
     members: Members,
     response: Response,
     if_match: IfMatch = None,
 ) -> ProjectMemberRead:
-    project = await projects.get(project_id)
     member = await members.get_by_user(project.id, user_id)
     check_if_match(if_match, member)
     member = await members.update(member, body.model_dump())
@@ -100,14 +100,12 @@ async def update_project_member(
     responses=responses(403, 412, 422),
 )
 async def remove_project_member(
-    project_id: uuid.UUID,
+    project: VisibleProject,
     user_id: uuid.UUID,
     _: WorkspaceAdmin,
-    projects: Projects,
     members: Members,
     if_match: IfMatch = None,
 ) -> None:
-    project = await projects.get(project_id)
     member = await members.get_by_user(project.id, user_id)
     check_if_match(if_match, member)
     await members.delete(member)
