@@ -36,10 +36,6 @@ class TimestampMixin:
 class SoftDeleteMixin:
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
 
 class VersionedMixin:
     """Optimistic concurrency: the ORM bumps `version` on every UPDATE and checks it."""
