@@ -11,10 +11,12 @@ from rich.console import Console
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
-from app.errors import AppError
-from app.repositories.users import UserRepository
+from app.db.models import User
+from app.db.unit_of_work import UnitOfWork
+from app.errors import DomainError
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
+from app.services.accounts import AccountService
 
 T = TypeVar("T")
 
@@ -37,14 +39,14 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _with_session(action: Callable[..., Awaitable[T]], settings: Settings) -> T:
+def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Settings) -> T:
+    """Run `action` in one unit of work, as a request would: committed if it succeeds."""
+
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with create_sessionmaker(engine)() as session:
-                result = await action(session)
-                await session.commit()
-                return result
+            async with UnitOfWork(create_sessionmaker(engine)) as uow:
+                return await action(uow)
         finally:
             await engine.dispose()
 
@@ -127,7 +129,7 @@ def db_reset(
 @db_cli.command("seed")
 def db_seed() -> None:
     """Add the demo workspace (idempotent)."""
-    result = _with_session(seed_demo, _settings())
+    result = _in_unit_of_work(lambda uow: seed_demo(uow.session), _settings())
     console.print(
         f"Seeded {result.inserted} new rows. Sign in as owner@example.com, ada@example.com or "
         f"grace@example.com with password {DEMO_PASSWORD!r}."
@@ -139,22 +141,24 @@ def users_create(
     email: Annotated[str, typer.Option(prompt=True)],
     full_name: Annotated[str, typer.Option(prompt=True)],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    superuser: Annotated[bool, typer.Option(help="Grant superuser rights.")] = False,
 ) -> None:
-    """Create a user account."""
+    """Create a user account (also when registration is closed)."""
     try:
         data = UserCreate(email=email, full_name=full_name, password=password)
     except ValidationError as exc:
         for error in exc.errors():
             err_console.print(f"[red]{'.'.join(map(str, error['loc']))}:[/red] {error['msg']}")
         raise typer.Exit(2) from exc
+    settings = _settings()
 
-    async def create(session):  # type: ignore[no-untyped-def]
-        return await UserRepository(session).create_user(data, is_superuser=superuser)
+    async def create(uow: UnitOfWork) -> User:
+        return await AccountService(uow, settings).create_user(
+            data.email, data.password, data.full_name
+        )
 
     try:
-        user = _with_session(create, _settings())
-    except AppError as exc:
+        user = _in_unit_of_work(create, settings)
+    except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"Created user {user.email} ({user.id}).")
@@ -163,15 +167,12 @@ def users_create(
 @users_cli.command("deactivate")
 def users_deactivate(email: Annotated[str, typer.Option(prompt=True)]) -> None:
     """Deactivate an account: sign-in and every token it holds stop working at once."""
+    settings = _settings()
 
-    async def deactivate(session):  # type: ignore[no-untyped-def]
-        users = UserRepository(session)
-        user = await users.get_by_email(email)
-        if user is not None:
-            await users.deactivate(user)
-        return user
+    async def deactivate(uow: UnitOfWork) -> User | None:
+        return await AccountService(uow, settings).deactivate(email)
 
-    user = _with_session(deactivate, _settings())
+    user = _in_unit_of_work(deactivate, settings)
     if user is None:
         err_console.print(f"[red]No user with email {email}.[/red]")
         raise typer.Exit(1)

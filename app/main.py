@@ -7,15 +7,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.api.deps import API_PREFIX
 from app.api.health import router as health_router
+from app.api.problems import install_error_handlers
 from app.api.router import api_router
 from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessionmaker
-from app.errors import install_error_handlers
 from app.openapi import install_openapi, operation_id
-
-API_PREFIX = "/api/v1"
 
 
 @asynccontextmanager

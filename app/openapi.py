@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.errors import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE
 
 
 def operation_id(route: APIRoute) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.errors import ValidationFailed
+from app.errors import FieldProblem, InvalidCursor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -77,10 +77,7 @@ def encode_cursor(sort: SortKey, value: Any, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
-    invalid = ValidationFailed(
-        "The cursor is not valid for this list.",
-        errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
-    )
+    invalid = InvalidCursor(problems=[FieldProblem(("cursor",), "invalid cursor")])
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))

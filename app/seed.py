@@ -8,8 +8,9 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -27,9 +28,11 @@ from app.db.models import (
 from app.enums import EntrySource, ProjectVisibility, Role
 from app.repositories.upsert import insert_ignoring_conflicts
 from app.security import hash_password
+from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
 
 DEMO_PASSWORD = "timesheet-demo"  # noqa: S105 - documented demo credentials
 DEMO_WEEKS = 3
+DEFAULT_RATE_CENTS = 8000
 _NAMESPACE = uuid.UUID("6f1c1c1e-8d7a-4a51-9a53-0f5b8c1d2e3f")
 
 
@@ -75,7 +78,6 @@ async def seed_demo(session: AsyncSession, *, today: datetime | None = None) -> 
                 "full_name": name,
                 "password_hash": password_hash,
                 "is_active": True,
-                "is_superuser": False,
                 "timezone": "UTC",
                 "week_start": "monday",
                 "token_generation": 0,
@@ -98,7 +100,7 @@ async def seed_demo(session: AsyncSession, *, today: datetime | None = None) -> 
                 "name": "Demo Workspace",
                 "owner_user_id": owner_id,
                 "currency": "USD",
-                "default_hourly_rate_cents": 8000,
+                "default_hourly_rate_cents": DEFAULT_RATE_CENTS,
                 "prevent_overlaps": True,
                 "members_can_see_rates": False,
                 "version": 1,
@@ -192,6 +194,9 @@ async def seed_demo(session: AsyncSession, *, today: datetime | None = None) -> 
         ],
     )
     entries, entry_tags = _demo_entries(today, user_ids)
+    entries = await _clear_of_tracked_time(session, entries)
+    kept = {entry["id"] for entry in entries}
+    entry_tags = [link for link in entry_tags if link["time_entry_id"] in kept]
     inserted += await insert_ignoring_conflicts(session, TimeEntry.__table__, entries)
     inserted += await insert_ignoring_conflicts(session, time_entry_tags, entry_tags)
     return SeedResult(inserted=inserted)
@@ -199,11 +204,11 @@ async def seed_demo(session: AsyncSession, *, today: datetime | None = None) -> 
 
 def _demo_entries(
     today: datetime, user_ids: dict[str, uuid.UUID]
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Weekday entries for the past few weeks, each with a stable id and stable values."""
     member_rates = {email: rate for email, _name, _role, rate in _USERS}
-    entries: list[dict[str, object]] = []
-    entry_tags: list[dict[str, object]] = []
+    entries: list[dict[str, Any]] = []
+    entry_tags: list[dict[str, Any]] = []
     for email, *_ in _USERS:
         for days_ago in range(1, DEMO_WEEKS * 7 + 1):
             day = (today - timedelta(days=days_ago)).date()
@@ -216,7 +221,15 @@ def _demo_entries(
                 project, _client, billable, project_rate, _vis, tasks = chooser.choice(_PROJECTS)
                 start = datetime.combine(day, time(hour), tzinfo=UTC)
                 entry_id = demo_id("entry", *key)
-                rate = project_rate or member_rates[email] or 8000
+                facts = ProjectFacts(
+                    id=demo_id("project", project),
+                    is_billable=billable,
+                    hourly_rate_cents=project_rate,
+                    member_rate_cents=None,
+                    visible=True,
+                    archived=False,
+                    deleted=False,
+                )
                 entries.append(
                     {
                         "id": entry_id,
@@ -230,7 +243,12 @@ def _demo_entries(
                         "start_at": start,
                         "end_at": start + timedelta(minutes=minutes),
                         "billable": billable,
-                        "hourly_rate_cents": rate if billable else None,
+                        "hourly_rate_cents": hourly_rate(
+                            billable=billable,
+                            project=facts,
+                            member_rate_cents=member_rates[email],
+                            default_rate_cents=DEFAULT_RATE_CENTS,
+                        ),
                         "source": EntrySource.MANUAL.value,
                         "version": 1,
                     }
@@ -245,3 +263,32 @@ def _demo_entries(
                         }
                     )
     return entries, entry_tags
+
+
+async def _clear_of_tracked_time(
+    session: AsyncSession, entries: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The demo entries that overlap no entry the demo users tracked themselves (running
+    ones included): seeding again must not break the running and overlap rules."""
+    if not entries:
+        return entries
+    earliest = min(entry["start_at"] for entry in entries)
+    tracked = await session.execute(
+        select(TimeEntry.user_id, TimeEntry.start_at, TimeEntry.end_at).where(
+            TimeEntry.workspace_id == WORKSPACE_ID,
+            TimeEntry.deleted_at.is_(None),
+            TimeEntry.id.not_in([entry["id"] for entry in entries]),
+            or_(TimeEntry.end_at.is_(None), TimeEntry.end_at > earliest),
+        )
+    )
+    by_user: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {}
+    for user_id, start_at, end_at in tracked:
+        by_user.setdefault(user_id, []).append((start_at, end_at))
+    return [
+        entry
+        for entry in entries
+        if not any(
+            overlaps(entry["start_at"], entry["end_at"], start_at, end_at)
+            for start_at, end_at in by_user.get(entry["user_id"], ())
+        )
+    ]

@@ -2,7 +2,7 @@
 
 from httpx import Response
 
-from app.errors import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE
 
 
 def assert_problem(response: Response, status: int) -> None:

@@ -5,9 +5,9 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.config import Environment, Settings
 from app.db.engine import create_engine
-from app.errors import PROBLEM_CONTENT_TYPE
 from app.main import create_app
 
 

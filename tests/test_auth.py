@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Environment, Settings
 from app.db.models import LoginAttempt, RefreshToken, User
 from app.db.types import utcnow
-from app.repositories import users as users_repository
 from app.security import token_digest, verify_password
+from app.services import accounts
 from tests.factories import DEFAULT_PASSWORD, Team, bearer, make_user, sign_in
 from tests.problems import assert_problem
 
@@ -135,7 +135,7 @@ async def test_unknown_email_costs_a_password_verification_too(
         checked.append(password_hash)
         return verify_password(password_hash, password)
 
-    monkeypatch.setattr(users_repository, "verify_password", spy)
+    monkeypatch.setattr(accounts, "verify_password", spy)
     assert_problem(await sign_in(client, "nobody@example.com"), 401)
     assert_problem(await sign_in(client, team.member.email, "wrong-password"), 401)
     assert checked == [None, team.member.password_hash]

@@ -11,8 +11,8 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.enums import Role
-from app.errors import PROBLEM_CONTENT_TYPE
 from tests.factories import Team, auth_headers, make_membership, make_user
 
 ROLES = ("owner", "admin", "member", "outsider", "anonymous")
@@ -54,7 +54,7 @@ MATRIX: dict[str, tuple[Call, tuple[int, int, int, int, int]]] = {
     ),
     "add owner": (
         Call("POST", "/workspaces/{workspace}/members", {"email": "{newcomer}", "role": "owner"}),
-        (201, 403, 403, 404, 401),
+        (422, 403, 403, 404, 401),
     ),
     "change member rate": (
         Call("PATCH", "/workspaces/{workspace}/members/{colleague}", {"hourly_rate_cents": 100}),

@@ -4,7 +4,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from tests.conftest import QueryCounter
 from tests.factories import Team, auth_headers, make_client, make_project
 from tests.listing import assert_pages_and_query_count

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from app.errors import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.main import create_app
 from tests.factories import Team, auth_headers
 

@@ -115,14 +115,13 @@ async def test_adding_requires_an_active_account(
     assert response.json()["errors"][0]["loc"] == ["body", "email"]
 
 
-async def test_only_an_owner_makes_someone_an_owner(
+async def test_a_workspace_has_one_owner(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     newcomer = await make_user(session)
     body = {"email": newcomer.email, "role": "owner"}
     refused = await client.post(members_url(team), json=body, headers=auth_headers(team.admin))
     assert_problem(refused, 403)
-    assert await membership_of(session, team, newcomer) is None
     promote = await client.patch(
         members_url(team, team.member), json={"role": "owner"}, headers=auth_headers(team.admin)
     )
@@ -132,8 +131,17 @@ async def test_only_an_owner_makes_someone_an_owner(
     )
     assert_problem(promote_self, 403)
 
-    granted = await client.post(members_url(team), json=body, headers=auth_headers(team.owner))
-    assert granted.status_code == 201 and granted.json()["role"] == "owner"
+    # Not even the owner makes a second owner: they hand the workspace over instead.
+    second = await client.post(members_url(team), json=body, headers=auth_headers(team.owner))
+    assert_problem(second, 422)
+    assert second.json()["errors"][0]["loc"] == ["body", "role"]
+    assert await membership_of(session, team, newcomer) is None
+    promoted = await client.patch(
+        members_url(team, team.member), json={"role": "owner"}, headers=auth_headers(team.owner)
+    )
+    assert_problem(promoted, 422)
+    member = await membership_of(session, team, team.member)
+    assert member is not None and member.role == Role.MEMBER
 
 
 async def test_admin_changes_role_and_rate_with_etag(
@@ -171,22 +179,15 @@ async def test_admins_cannot_touch_owners(
 async def test_the_workspace_owner_can_be_neither_demoted_nor_removed(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
-    co_owner = await make_user(session)
-    await make_membership(session, team.workspace, co_owner, role=Role.OWNER)
     url = members_url(team, team.owner)
-    for headers in (auth_headers(team.owner), auth_headers(co_owner)):
-        assert_problem(await client.patch(url, json={"role": "admin"}, headers=headers), 409)
-        assert_problem(await client.delete(url, headers=headers), 409)
+    headers = auth_headers(team.owner)
+    assert_problem(await client.patch(url, json={"role": "admin"}, headers=headers), 409)
+    assert_problem(await client.delete(url, headers=headers), 409)
     membership = await membership_of(session, team, team.owner)
     assert membership is not None and membership.role == Role.OWNER
-
-    # Co-owners are ordinary owners: another owner may demote them, and they may leave.
-    demoted = await client.patch(
-        members_url(team, co_owner), json={"role": "admin"}, headers=auth_headers(team.owner)
-    )
-    assert demoted.status_code == 200 and demoted.json()["role"] == "admin"
-    left = await client.delete(members_url(team, co_owner), headers=auth_headers(co_owner))
-    assert left.status_code == 204
+    # Their rate is theirs to change, like anyone's.
+    rated = await client.patch(url, json={"hourly_rate_cents": 9000}, headers=headers)
+    assert rated.status_code == 200 and rated.json()["role"] == "owner"
 
 
 async def test_a_member_may_leave_but_not_remove_others(

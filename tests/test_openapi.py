@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from app.errors import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.main import create_app
 
 PUBLIC_PREFIXES = ("/livez", "/readyz", "/api/v1/auth/")

@@ -6,8 +6,8 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.enums import ProjectVisibility
-from app.errors import PROBLEM_CONTENT_TYPE
 from tests.conftest import QueryCounter
 from tests.factories import (
     Team,

@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
-from app.api.deps import workspace_access
+from app.api.deps import workspace_caller
 from app.main import create_app
 from tests.factories import Team, auth_headers
 
@@ -62,7 +62,7 @@ def test_workspace_routes_exist() -> None:
     ids=lambda route: f"{sorted(route.methods)[0]} {route.path}",
 )
 def test_route_resolves_membership(route: APIRoute) -> None:
-    assert workspace_access in _dependencies(route)
+    assert workspace_caller in _dependencies(route)
 
 
 @pytest.mark.parametrize(("method", "path"), WORKSPACE_ROUTES)

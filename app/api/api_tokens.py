@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from app.api.deps import CurrentUser, authenticated_router, unscoped
+from app.api.auth import Accounts
+from app.api.deps import CurrentCaller, authenticated_router, unscoped
+from app.api.problems import responses
 from app.db.models import ApiToken
-from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.api_tokens import ApiTokenRepository
 from app.schemas.api_tokens import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
@@ -25,9 +26,10 @@ NEWEST_FIRST = SortKey(ApiToken.created_at, ApiToken.id, descending=True)
     responses=responses(422),
 )
 async def list_tokens(
-    user: CurrentUser, tokens: ApiTokens, page: PageParamsDep
+    caller: CurrentCaller, tokens: ApiTokens, page: PageParamsDep
 ) -> Page[ApiTokenRead]:
-    return page_of(ApiTokenRead, await tokens.list(page, NEWEST_FIRST, tokens.owned_by(user.id)))
+    owned = tokens.owned_by(caller.user_id)
+    return page_of(ApiTokenRead, await tokens.list(page, NEWEST_FIRST, owned))
 
 
 @router.post(
@@ -39,9 +41,9 @@ async def list_tokens(
     responses=responses(422),
 )
 async def create_token(
-    body: ApiTokenCreate, user: CurrentUser, tokens: ApiTokens, response: Response
+    body: ApiTokenCreate, caller: CurrentCaller, accounts: Accounts, response: Response
 ) -> ApiTokenCreated:
-    token, secret = await tokens.issue(user.id, body.name, body.expires_at)
+    token, secret = await accounts.issue_api_token(caller, body.name, body.expires_at)
     response.headers["Cache-Control"] = "no-store"
     return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=secret)
 
@@ -49,5 +51,5 @@ async def create_token(
 @router.delete(
     "/{token_id}", status_code=204, summary="Revoke an API token", responses=responses(404)
 )
-async def revoke_token(token_id: uuid.UUID, user: CurrentUser, tokens: ApiTokens) -> None:
-    await tokens.revoke(await tokens.get_owned(token_id, user.id))
+async def revoke_token(token_id: uuid.UUID, caller: CurrentCaller, accounts: Accounts) -> None:
+    await accounts.revoke_api_token(caller, token_id)

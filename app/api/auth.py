@@ -1,37 +1,43 @@
 """Accounts: registration, sign-in with refresh-token rotation, sign-out."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Form, Response
+from fastapi import APIRouter, Cookie, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.deps import SettingsDep, unscoped
-from app.api.throttle import Throttle
+from app.api.deps import API_PREFIX, SettingsDep, UnitOfWorkDep
+from app.api.problems import domain_error_response, responses
 from app.config import Environment, Settings
-from app.db.models import User
-from app.errors import Forbidden, Unauthorized, error_response, responses
-from app.repositories.refresh_tokens import RefreshTokenRepository
-from app.repositories.users import UserRepository
+from app.errors import NotAuthenticated
 from app.schemas.auth import PasswordForm, RefreshRequest, RefreshTokenText, TokenResponse
 from app.schemas.users import UserCreate, UserRead
-from app.security import create_access_token
+from app.services.accounts import AccountService, IssuedTokens, require_registration_open
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-Users = Annotated[UserRepository, Depends(unscoped(UserRepository))]
-RefreshTokens = Annotated[RefreshTokenRepository, Depends(unscoped(RefreshTokenRepository))]
 
 REFRESH_COOKIE = "refresh_token"
 # Sent only to the auth endpoints, never with ordinary API calls.
-REFRESH_COOKIE_PATH = "/api/v1/auth"
+REFRESH_COOKIE_PATH = f"{API_PREFIX}/auth"
 RefreshCookie = Annotated[
     RefreshTokenText | None,
     Cookie(alias=REFRESH_COOKIE, description="Used when the body carries no refresh token."),
 ]
 
 
-def registration_open(settings: SettingsDep) -> None:
-    if not settings.registration_enabled:
-        raise Forbidden("Registration is disabled on this server.")
+async def account_service(uow: UnitOfWorkDep, settings: SettingsDep) -> AccountService:
+    return AccountService(uow, settings)
+
+
+Accounts = Annotated[AccountService, Depends(account_service)]
+
+
+async def registration_open(settings: SettingsDep) -> None:
+    """Refuses before the body is read, so a closed server says so whatever is sent."""
+    require_registration_open(settings)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post(
@@ -41,34 +47,26 @@ def registration_open(settings: SettingsDep) -> None:
     dependencies=[Depends(registration_open)],
     responses=responses(403, 409, 422),
 )
-async def register(body: UserCreate, users: Users) -> UserRead:
-    return UserRead.model_validate(await users.create_user(body))
+async def register(body: UserCreate, accounts: Accounts) -> UserRead:
+    user = await accounts.register(body.email, body.password, body.full_name)
+    return UserRead.model_validate(user)
 
 
 @router.post(
     "/token",
     summary="Sign in",
     description="OAuth2 password flow: `username` is the account's email.",
-    response_model=TokenResponse,
     responses=responses(401, 422, 429),
 )
 async def login(
     form: Annotated[PasswordForm, Form()],
-    users: Users,
-    refresh_tokens: RefreshTokens,
-    throttle: Throttle,
+    accounts: Accounts,
     settings: SettingsDep,
+    request: Request,
     response: Response,
-) -> TokenResponse | JSONResponse:
-    email = form.username.strip().lower()
-    await throttle.check(email)
-    user = await users.authenticate(email, form.password)
-    await throttle.record(email, succeeded=user is not None)
-    if user is None:
-        # Returned, not raised, so that the failure just recorded is committed.
-        return error_response(Unauthorized("Incorrect email or password."))
-    secret = await refresh_tokens.issue(user.id, ttl_seconds=settings.refresh_token_ttl_seconds)
-    return _tokens(response, settings, user, secret)
+) -> TokenResponse:
+    tokens = await accounts.sign_in(form.username, form.password, client_ip=client_address(request))
+    return _tokens(response, settings, tokens)
 
 
 @router.post(
@@ -81,7 +79,7 @@ async def login(
     responses=responses(401, 422),
 )
 async def refresh(
-    refresh_tokens: RefreshTokens,
+    accounts: Accounts,
     settings: SettingsDep,
     response: Response,
     cookie: RefreshCookie = None,
@@ -89,15 +87,15 @@ async def refresh(
 ) -> TokenResponse | JSONResponse:
     secret = body.refresh_token if body else cookie
     if secret is None:
-        raise Unauthorized("No refresh token was given.")
-    rotated = await refresh_tokens.rotate(secret, ttl_seconds=settings.refresh_token_ttl_seconds)
-    if rotated is None:
-        # Returned, not raised, so that a revoked family stays revoked.
-        refused = error_response(Unauthorized("The refresh token is invalid, expired or revoked."))
-        _clear_refresh_cookie(refused, settings)
-        return refused
-    user, successor = rotated
-    return _tokens(response, settings, user, successor)
+        raise NotAuthenticated("No refresh token was given.")
+    try:
+        tokens = await accounts.refresh(secret)
+    except NotAuthenticated as refused:
+        # The browser should stop sending a token that will never work again.
+        answer = domain_error_response(refused)
+        answer.delete_cookie(REFRESH_COOKIE, **_cookie_options(settings))
+        return answer
+    return _tokens(response, settings, tokens)
 
 
 @router.post(
@@ -109,55 +107,38 @@ async def refresh(
     responses=responses(422),
 )
 async def logout(
-    refresh_tokens: RefreshTokens,
+    accounts: Accounts,
     settings: SettingsDep,
     response: Response,
     cookie: RefreshCookie = None,
     body: RefreshRequest | None = None,
 ) -> None:
     secret = body.refresh_token if body else cookie
-    token = await refresh_tokens.find(secret) if secret else None
-    if token is not None:
-        await refresh_tokens.revoke_family(token.family_id)
-    _clear_refresh_cookie(response, settings)
+    if secret:
+        await accounts.sign_out(secret)
+    response.delete_cookie(REFRESH_COOKIE, **_cookie_options(settings))
 
 
-def _tokens(
-    response: Response, settings: Settings, user: User, refresh_token: str
-) -> TokenResponse:
+def _tokens(response: Response, settings: Settings, tokens: IssuedTokens) -> TokenResponse:
     response.headers["Cache-Control"] = "no-store"
     response.set_cookie(
         REFRESH_COOKIE,
-        refresh_token,
+        tokens.refresh_token,
         max_age=settings.refresh_token_ttl_seconds,
-        path=REFRESH_COOKIE_PATH,
-        secure=_secure_cookies(settings),
-        httponly=True,
-        samesite="strict",
-    )
-    access_token = create_access_token(
-        user.id,
-        user.token_generation,
-        secret_key=settings.secret_key,
-        ttl_seconds=settings.access_token_ttl_seconds,
+        **_cookie_options(settings),
     )
     return TokenResponse(
-        access_token=access_token,
-        expires_in=settings.access_token_ttl_seconds,
-        refresh_token=refresh_token,
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
     )
 
 
-def _clear_refresh_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        REFRESH_COOKIE,
-        path=REFRESH_COOKIE_PATH,
-        secure=_secure_cookies(settings),
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _secure_cookies(settings: Settings) -> bool:
+def _cookie_options(settings: Settings) -> dict[str, Any]:
     # Development and tests run on plain http://localhost, where a Secure cookie is dropped.
-    return settings.environment is Environment.PRODUCTION
+    return {
+        "path": REFRESH_COOKIE_PATH,
+        "secure": settings.environment is Environment.PRODUCTION,
+        "httponly": True,
+        "samesite": "strict",
+    }

@@ -1,170 +1,146 @@
-"""Request dependencies: the session, the caller, and the one permission layer.
+"""Request dependencies: the unit of work, the caller, and the gates every route goes through.
 
 Every workspace route is mounted on a router from `workspace_router`, which resolves the
 caller's membership before anything else runs: an outsider gets 404 for everything in the
 workspace, by construction. Routes that need more than membership take `WorkspaceAdmin`
-or `WorkspaceOwner`, which answer 403.
+or `WorkspaceOwner`, which answer 403 from the policies module.
 """
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.problems import responses
 from app.config import Settings
-from app.db.models import Membership, User, Workspace
-from app.db.session import get_session
-from app.enums import Role
-from app.errors import Forbidden, NotFound, Unauthorized, responses
-from app.repositories.api_tokens import ApiTokenRepository
+from app.db.unit_of_work import UnitOfWork
+from app.errors import NotFound
 from app.repositories.base import Repository, ScopedRepository
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import rate_context
-from app.security import API_TOKEN_PREFIX, InvalidToken, decode_access_token
+from app.services import policies
+from app.services.accounts import authenticate
+from app.services.caller import Caller
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+API_PREFIX = "/api/v1"
 
 
-def get_settings_from_app(request: Request) -> Settings:
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work. Used with `scope="function"`, so it commits before the
+    response is sent: a client never sees success for a write that did not land."""
+    async with UnitOfWork(request.app.state.sessionmaker) as uow:
+        yield uow
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work, scope="function")]
+
+
+async def request_session(uow: UnitOfWorkDep) -> AsyncSession:
+    return uow.session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
+
+
+async def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 bearer_scheme = OAuth2PasswordBearer(
-    tokenUrl="/api/v1/auth/token",
+    tokenUrl=f"{API_PREFIX}/auth/token",
     auto_error=False,
     description="A JWT access token from /auth/token, or a personal API token (tsk_…).",
 )
 
 
-async def current_user(
-    request: Request,
+async def current_caller(
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(bearer_scheme)],
-) -> User:
-    if not token:
-        raise Unauthorized("Not authenticated.")
-    request.state.via_api_token = token.startswith(API_TOKEN_PREFIX)
-    if request.state.via_api_token:
-        user = await ApiTokenRepository(session).authenticate(token)
-        if user is None:
-            raise Unauthorized("The API token is invalid, expired or revoked.")
-        return user
-    try:
-        claims = decode_access_token(token, secret_key=settings.secret_key)
-    except InvalidToken as exc:
-        raise Unauthorized("The access token is invalid or expired.") from exc
-    user = await session.get(User, claims.user_id)
-    if (
-        user is None
-        or not user.is_active
-        or user.deleted_at is not None
-        or user.token_generation != claims.token_generation
-    ):
-        raise Unauthorized("The access token is no longer valid.")
-    return user
+) -> Caller:
+    return await authenticate(session, settings, token)
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
-@dataclass(frozen=True)
-class WorkspaceAccess:
-    """The caller's standing in the workspace named by the path."""
-
-    workspace: Workspace
-    membership: Membership
-    user: User
-    # Scripts and integrations sign in with personal API tokens; entries they write say so.
-    via_api_token: bool = False
-
-    @property
-    def role(self) -> Role:
-        return self.membership.role
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role in (Role.OWNER, Role.ADMIN)
-
-    @property
-    def can_see_rates(self) -> bool:
-        return self.is_admin or self.workspace.members_can_see_rates
-
-    @property
-    def read_context(self) -> dict[str, Any]:
-        """The validation context of reads made for this caller: it decides whether rates show."""
-        return rate_context(self.can_see_rates)
-
-
-async def workspace_access(
-    request: Request,
-    workspace_id: Annotated[uuid.UUID, Path()],
-    user: CurrentUser,
-    session: SessionDep,
-) -> WorkspaceAccess:
-    found = await WorkspaceRepository(session).get_membership(workspace_id, user.id)
+async def workspace_caller(
+    workspace_id: Annotated[uuid.UUID, Path()], caller: CurrentCaller, session: SessionDep
+) -> Caller:
+    """The caller standing in the workspace named by the path; outsiders get 404."""
+    found = await WorkspaceRepository(session).get_membership(workspace_id, caller.user_id)
     if found is None:
         raise NotFound("Workspace not found.")
-    workspace, membership = found
-    return WorkspaceAccess(
-        workspace=workspace,
-        membership=membership,
-        user=user,
-        via_api_token=request.state.via_api_token,
-    )
+    return caller.in_workspace(*found)
 
 
-WorkspaceMember = Annotated[WorkspaceAccess, Depends(workspace_access)]
+WorkspaceCaller = Annotated[Caller, Depends(workspace_caller)]
 
 
-def require_role(*roles: Role) -> Callable[[WorkspaceAccess], WorkspaceAccess]:
-    def check(access: WorkspaceMember) -> WorkspaceAccess:
-        if access.role not in roles:
-            raise Forbidden("Your role in this workspace does not allow this.")
-        return access
-
-    return check
+async def admin_caller(caller: WorkspaceCaller) -> Caller:
+    policies.require_admin(caller)
+    return caller
 
 
-WorkspaceAdmin = Annotated[WorkspaceAccess, Depends(require_role(Role.OWNER, Role.ADMIN))]
-WorkspaceOwner = Annotated[WorkspaceAccess, Depends(require_role(Role.OWNER))]
+async def owner_caller(caller: WorkspaceCaller) -> Caller:
+    policies.require_owner(caller)
+    return caller
+
+
+WorkspaceAdmin = Annotated[Caller, Depends(admin_caller)]
+WorkspaceOwner = Annotated[Caller, Depends(owner_caller)]
+
+
+def read_context(caller: Caller) -> dict[str, Any]:
+    """The validation context of what this caller reads: it decides whether rates show."""
+    return rate_context(policies.may_see_rates(caller))
+
 
 R = TypeVar("R", bound=ScopedRepository)  # type: ignore[type-arg]
 Q = TypeVar("Q", bound=Repository)  # type: ignore[type-arg]
+S = TypeVar("S")
 
 
-def scoped(repository: type[R]) -> Callable[[WorkspaceAccess, AsyncSession], R]:
+def scoped(repository: type[R]) -> Callable[[Caller, AsyncSession], Awaitable[R]]:
     """A dependency giving `repository` bound to the request's session and workspace."""
 
-    def build(access: WorkspaceMember, session: SessionDep) -> R:
-        return repository(session, access.workspace.id)
+    async def build(caller: WorkspaceCaller, session: SessionDep) -> R:
+        return repository(session, caller.current_workspace().id)
 
     return build
 
 
-def visible(repository: Callable[..., R]) -> Callable[[WorkspaceAccess, AsyncSession], R]:
-    """Like `scoped`, and narrowed to what the caller may see: admins see every project,
-    members the public ones and the private ones they belong to (and what hangs off those)."""
+def visible(repository: Callable[..., R]) -> Callable[[Caller, AsyncSession], Awaitable[R]]:
+    """Like `scoped`, and narrowed to the projects the caller may see (and what hangs off
+    them): admins see every project, members the public ones and their private ones."""
 
-    def build(access: WorkspaceMember, session: SessionDep) -> R:
-        viewer_id = None if access.is_admin else access.user.id
-        return repository(session, access.workspace.id, viewer_id=viewer_id)
+    async def build(caller: WorkspaceCaller, session: SessionDep) -> R:
+        viewer_id = policies.project_viewer(caller)
+        return repository(session, caller.current_workspace().id, viewer_id=viewer_id)
 
     return build
 
 
-def unscoped(repository: type[Q]) -> Callable[[AsyncSession], Q]:
+def unscoped(repository: type[Q]) -> Callable[[AsyncSession], Awaitable[Q]]:
     """A dependency giving `repository` bound to the request's session, for data that
     belongs to no one workspace (accounts, tokens, the caller's list of workspaces)."""
 
-    def build(session: SessionDep) -> Q:
+    async def build(session: SessionDep) -> Q:
         return repository(session)
+
+    return build
+
+
+def service(factory: Callable[[AsyncSession, Caller], S]) -> Callable[..., Awaitable[S]]:
+    """A dependency giving a workspace service acting for the caller."""
+
+    async def build(caller: WorkspaceCaller, session: SessionDep) -> S:
+        return factory(session, caller)
 
     return build
 
@@ -183,7 +159,7 @@ def _members_only_router(prefix: str, tag: str) -> APIRouter:
     return APIRouter(
         prefix=prefix,
         tags=[tag],
-        dependencies=[Depends(workspace_access)],
+        dependencies=[Depends(workspace_caller)],
         responses=responses(401, 404),
     )
 
@@ -192,6 +168,6 @@ def authenticated_router(prefix: str, tag: str) -> APIRouter:
     return APIRouter(
         prefix=prefix,
         tags=[tag],
-        dependencies=[Depends(current_user)],
+        dependencies=[Depends(current_caller)],
         responses=responses(401),
     )

@@ -1,11 +1,14 @@
-"""ETag and If-Match for resources with a `version`."""
+"""ETag, If-Match and the read of one versioned row."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 from pydantic import BaseModel
 
-from app.errors import PreconditionFailed
+from app.api.deps import read_context
+from app.errors import StaleVersion
+from app.services.caller import Caller
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -13,6 +16,8 @@ S = TypeVar("S", bound=BaseModel)
 class Versioned(Protocol):
     version: int
 
+
+V = TypeVar("V", bound=Versioned)
 
 IfMatch = Annotated[
     str | None,
@@ -24,22 +29,27 @@ def etag_of(resource: Versioned) -> str:
     return f'"{resource.version}"'
 
 
-def set_etag(response: Response, resource: Versioned) -> None:
-    response.headers["ETag"] = etag_of(resource)
-
-
 def check_if_match(if_match: str | None, resource: Versioned) -> None:
     if if_match is None or if_match.strip() == "*":
         return
-    current = etag_of(resource)
     offered = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
-    if current not in offered:
-        raise PreconditionFailed("The resource has changed since it was read.")
+    if etag_of(resource) not in offered:
+        raise StaleVersion("The resource has changed since it was read.")
 
 
-def respond(
-    response: Response, schema: type[S], row: Versioned, *, context: dict[str, Any] | None = None
-) -> S:
-    """The read model of one versioned row, with its ETag on the response."""
-    set_etag(response, row)
-    return schema.model_validate(row, context=context)
+def editable(load: Callable[..., Awaitable[V]]) -> Callable[..., Awaitable[V]]:
+    """A dependency giving the row `load` finds by its path id, once the request's If-Match
+    (when sent) names its current version. Every PATCH and DELETE of a versioned row takes
+    its row this way, so none can forget the check."""
+
+    async def loaded_and_matched(row: Annotated[Any, Depends(load)], if_match: IfMatch = None) -> V:
+        check_if_match(if_match, row)
+        return row  # type: ignore[no-any-return]
+
+    return loaded_and_matched
+
+
+def respond(response: Response, schema: type[S], row: Any, caller: Caller | None = None) -> S:
+    """The read model of one versioned row for the caller, with its ETag on the response."""
+    response.headers["ETag"] = etag_of(row)
+    return schema.model_validate(row, context=read_context(caller) if caller else None)

@@ -4,8 +4,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from app.api.problems import responses
 from app.db.engine import READ_ONLY
-from app.errors import ServiceUnavailable, responses
+from app.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -29,5 +30,5 @@ async def readyz(request: Request) -> HealthStatus:
                 await connection.execution_options(**{READ_ONLY: True})
                 await connection.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ServiceUnavailable("The database cannot be reached.") from exc
+        raise Unavailable("The database cannot be reached.") from exc
     return HealthStatus(status="ok")

@@ -5,10 +5,18 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from app.api.deps import WorkspaceAdmin, WorkspaceMember, scoped, visible, workspace_router
-from app.api.etag import IfMatch, check_if_match, respond
+from app.api.deps import (
+    WorkspaceAdmin,
+    WorkspaceCaller,
+    read_context,
+    scoped,
+    service,
+    visible,
+    workspace_router,
+)
+from app.api.etag import editable, respond
+from app.api.problems import responses
 from app.db.models import Project, ProjectMember
-from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
 from app.repositories.project_members import ProjectMemberRepository
 from app.repositories.projects import ProjectRepository
@@ -18,10 +26,12 @@ from app.schemas.project_members import (
     ProjectMemberRead,
     ProjectMemberUpdate,
 )
+from app.services.catalog import ProjectMemberService
 
 router = workspace_router("projects/{project_id}/members", tag="project-members")
 Projects = Annotated[ProjectRepository, Depends(visible(ProjectRepository))]
 Members = Annotated[ProjectMemberRepository, Depends(scoped(ProjectMemberRepository))]
+MemberWrites = Annotated[ProjectMemberService, Depends(service(ProjectMemberService))]
 SORT_BY_ADDED = SortKey(ProjectMember.created_at, ProjectMember.id)
 
 
@@ -33,15 +43,21 @@ async def visible_project(project_id: uuid.UUID, projects: Projects) -> Project:
 VisibleProject = Annotated[Project, Depends(visible_project)]
 
 
+async def member_in_path(
+    project: VisibleProject, user_id: uuid.UUID, members: Members
+) -> ProjectMember:
+    return await members.get_by_user(project.id, user_id)
+
+
+EditedMember = Annotated[ProjectMember, Depends(editable(member_in_path))]
+
+
 @router.get("", summary="List a project's members", responses=responses(422))
 async def list_project_members(
-    project: VisibleProject,
-    access: WorkspaceMember,
-    members: Members,
-    page: PageParamsDep,
+    project: VisibleProject, caller: WorkspaceCaller, members: Members, page: PageParamsDep
 ) -> Page[ProjectMemberRead]:
     result = await members.list(page, SORT_BY_ADDED, members.of_project(project.id))
-    return page_of(ProjectMemberRead, result, context=access.read_context)
+    return page_of(ProjectMemberRead, result, context=read_context(caller))
 
 
 @router.post(
@@ -53,24 +69,21 @@ async def list_project_members(
 async def add_project_member(
     project: VisibleProject,
     body: ProjectMemberCreate,
-    access: WorkspaceAdmin,
-    members: Members,
+    caller: WorkspaceAdmin,
+    writes: MemberWrites,
     response: Response,
 ) -> ProjectMemberRead:
-    member = await members.create(project_id=project.id, **body.model_dump())
-    return respond(response, ProjectMemberRead, member, context=access.read_context)
+    member = await writes.create({"project_id": project.id, **body.model_dump()})
+    return respond(response, ProjectMemberRead, member, caller)
 
 
 @router.get("/{user_id}", summary="Get a project member", responses=responses(422))
 async def get_project_member(
-    project: VisibleProject,
-    user_id: uuid.UUID,
-    access: WorkspaceMember,
-    members: Members,
+    caller: WorkspaceCaller,
+    member: Annotated[ProjectMember, Depends(member_in_path)],
     response: Response,
 ) -> ProjectMemberRead:
-    member = await members.get_by_user(project.id, user_id)
-    return respond(response, ProjectMemberRead, member, context=access.read_context)
+    return respond(response, ProjectMemberRead, member, caller)
 
 
 @router.patch(
@@ -79,18 +92,14 @@ async def get_project_member(
     responses=responses(403, 412, 422),
 )
 async def update_project_member(
-    project: VisibleProject,
-    user_id: uuid.UUID,
     body: ProjectMemberUpdate,
-    access: WorkspaceAdmin,
-    members: Members,
+    caller: WorkspaceAdmin,
+    member: EditedMember,
+    writes: MemberWrites,
     response: Response,
-    if_match: IfMatch = None,
 ) -> ProjectMemberRead:
-    member = await members.get_by_user(project.id, user_id)
-    check_if_match(if_match, member)
-    member = await members.update(member, body.model_dump())
-    return respond(response, ProjectMemberRead, member, context=access.read_context)
+    member = await writes.update(member, body.model_dump())
+    return respond(response, ProjectMemberRead, member, caller)
 
 
 @router.delete(
@@ -100,12 +109,6 @@ async def update_project_member(
     responses=responses(403, 412, 422),
 )
 async def remove_project_member(
-    project: VisibleProject,
-    user_id: uuid.UUID,
-    _: WorkspaceAdmin,
-    members: Members,
-    if_match: IfMatch = None,
+    _: WorkspaceAdmin, member: EditedMember, writes: MemberWrites
 ) -> None:
-    member = await members.get_by_user(project.id, user_id)
-    check_if_match(if_match, member)
-    await members.delete(member)
+    await writes.delete(member)

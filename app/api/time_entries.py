@@ -3,13 +3,12 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from app.api.deps import WorkspaceMember, visible, workspace_router
-from app.api.etag import IfMatch, check_if_match, respond
+from app.api.deps import SessionDep, WorkspaceCaller, read_context, service, workspace_router
+from app.api.etag import editable, respond
+from app.api.problems import responses, status_of
 from app.db.models import TimeEntry
-from app.enums import EntrySource
-from app.errors import responses
 from app.pagination import PageParamsDep, SortKey
-from app.repositories.time_entries import TimeEntryRepository
+from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 from app.schemas.common import Page, page_of
 from app.schemas.time_entries import (
     BulkIds,
@@ -22,10 +21,11 @@ from app.schemas.time_entries import (
     TimeEntrySort,
     TimeEntryUpdate,
 )
+from app.services import policies
+from app.services.caller import Caller
 from app.services.time_entries import BulkOutcome, TimeEntryService
 
 router = workspace_router("time-entries", tag="time-entries")
-Entries = Annotated[TimeEntryRepository, Depends(visible(TimeEntryRepository))]
 
 SORTS = {
     TimeEntrySort.START_AT_DESC: SortKey(TimeEntry.start_at, TimeEntry.id, descending=True),
@@ -34,31 +34,32 @@ SORTS = {
 }
 
 
-def tracking(access: WorkspaceMember, entries: Entries) -> TimeEntryService:
-    return TimeEntryService(
-        entries,
-        workspace=access.workspace,
-        membership=access.membership,
-        is_admin=access.is_admin,
-        written_source=EntrySource.API if access.via_api_token else EntrySource.MANUAL,
-    )
+async def readable_entries(caller: WorkspaceCaller, session: SessionDep) -> TimeEntryRepository:
+    """The entries the caller may read: everyone's for admins, their own for members."""
+    workspace_id = caller.current_workspace().id
+    return TimeEntryRepository(session, workspace_id, viewer_id=policies.entry_viewer(caller))
 
 
-Tracking = Annotated[TimeEntryService, Depends(tracking)]
+Entries = Annotated[TimeEntryRepository, Depends(readable_entries)]
+Tracking = Annotated[TimeEntryService, Depends(service(TimeEntryService))]
 
 
-def render(entry: TimeEntry, access: WorkspaceMember, response: Response) -> TimeEntryRead:
-    return respond(response, TimeEntryRead, entry, context=access.read_context)
+async def live_entry(entry_id: uuid.UUID, entries: Entries) -> TimeEntry:
+    return await entries.get(entry_id)
 
 
-def bulk_results(outcomes: list[BulkOutcome], access: WorkspaceMember) -> TimeEntryBulkResults:
-    context = access.read_context
+EditedEntry = Annotated[TimeEntry, Depends(editable(live_entry))]
+
+
+def bulk_results(outcomes: list[BulkOutcome], caller: Caller, *, done: int) -> TimeEntryBulkResults:
+    """Each entry's result, with the status its single request would have answered."""
+    context = read_context(caller)
     return TimeEntryBulkResults(
         results=[
             TimeEntryBulkResult(
                 id=outcome.id,
-                status=outcome.status,  # type: ignore[arg-type]
-                detail=outcome.detail,
+                status=status_of(outcome.error) if outcome.error else done,  # type: ignore[arg-type]
+                detail=outcome.error.detail if outcome.error else None,
                 entry=(
                     TimeEntryRead.model_validate(outcome.entry, context=context)
                     if outcome.entry is not None
@@ -82,14 +83,15 @@ def bulk_results(outcomes: list[BulkOutcome], access: WorkspaceMember) -> TimeEn
     responses=responses(422),
 )
 async def list_time_entries(
-    access: WorkspaceMember,
+    caller: WorkspaceCaller,
     entries: Entries,
     page: PageParamsDep,
     filters: Annotated[TimeEntryFilters, Query()],
     sort: TimeEntrySort = TimeEntrySort.START_AT_DESC,
 ) -> Page[TimeEntryRead]:
-    result = await entries.list(page, SORTS[sort], entries.filtered(filters))
-    return page_of(TimeEntryRead, result, context=access.read_context)
+    statement = entries.filtered(EntryFilters(**filters.model_dump()))
+    result = await entries.list(page, SORTS[sort], statement)
+    return page_of(TimeEntryRead, result, context=read_context(caller))
 
 
 @router.post(
@@ -100,9 +102,9 @@ async def list_time_entries(
     responses=responses(403, 409, 422),
 )
 async def create_time_entry(
-    body: TimeEntryCreate, access: WorkspaceMember, tracking: Tracking, response: Response
+    body: TimeEntryCreate, caller: WorkspaceCaller, tracking: Tracking, response: Response
 ) -> TimeEntryRead:
-    return render(await tracking.create(body), access, response)
+    return respond(response, TimeEntryRead, await tracking.create(body.model_dump()), caller)
 
 
 @router.patch(
@@ -112,9 +114,10 @@ async def create_time_entry(
     responses=responses(422),
 )
 async def bulk_update_time_entries(
-    body: TimeEntryBulkUpdate, access: WorkspaceMember, tracking: Tracking
+    body: TimeEntryBulkUpdate, caller: WorkspaceCaller, tracking: Tracking
 ) -> TimeEntryBulkResults:
-    return bulk_results(await tracking.bulk_update(body.ids, body.changes), access)
+    outcomes = await tracking.bulk_update(body.ids, body.changes.model_dump())
+    return bulk_results(outcomes, caller, done=200)
 
 
 @router.delete(
@@ -124,42 +127,36 @@ async def bulk_update_time_entries(
     responses=responses(422),
 )
 async def bulk_delete_time_entries(
-    ids: Annotated[BulkIds, Query()], access: WorkspaceMember, tracking: Tracking
+    ids: Annotated[BulkIds, Query()], caller: WorkspaceCaller, tracking: Tracking
 ) -> TimeEntryBulkResults:
-    return bulk_results(await tracking.bulk_delete(ids), access)
+    return bulk_results(await tracking.bulk_delete(ids), caller, done=204)
 
 
 @router.get("/{entry_id}", summary="Get a time entry")
 async def get_time_entry(
-    entry_id: uuid.UUID, access: WorkspaceMember, entries: Entries, response: Response
+    entry_id: uuid.UUID, caller: WorkspaceCaller, entries: Entries, response: Response
 ) -> TimeEntryRead:
-    return render(await entries.get(entry_id, include_deleted=True), access, response)
+    entry = await entries.get(entry_id, include_deleted=True)
+    return respond(response, TimeEntryRead, entry, caller)
 
 
 @router.patch("/{entry_id}", summary="Update a time entry", responses=responses(403, 409, 412, 422))
 async def update_time_entry(
-    entry_id: uuid.UUID,
     body: TimeEntryUpdate,
-    access: WorkspaceMember,
-    entries: Entries,
+    caller: WorkspaceCaller,
+    entry: EditedEntry,
     tracking: Tracking,
     response: Response,
-    if_match: IfMatch = None,
 ) -> TimeEntryRead:
-    entry = await entries.get(entry_id)
-    check_if_match(if_match, entry)
-    return render(await tracking.update(entry, body), access, response)
+    entry = await tracking.update(entry, body.model_dump())
+    return respond(response, TimeEntryRead, entry, caller)
 
 
 @router.delete(
     "/{entry_id}", status_code=204, summary="Delete a time entry", responses=responses(412)
 )
-async def delete_time_entry(
-    entry_id: uuid.UUID, entries: Entries, if_match: IfMatch = None
-) -> None:
-    entry = await entries.get(entry_id)
-    check_if_match(if_match, entry)
-    await entries.soft_delete(entry)
+async def delete_time_entry(entry: EditedEntry, tracking: Tracking) -> None:
+    await tracking.delete(entry)
 
 
 @router.post(
@@ -169,10 +166,10 @@ async def delete_time_entry(
 )
 async def restore_time_entry(
     entry_id: uuid.UUID,
-    access: WorkspaceMember,
+    caller: WorkspaceCaller,
     entries: Entries,
     tracking: Tracking,
     response: Response,
 ) -> TimeEntryRead:
-    entry = await entries.get(entry_id, include_deleted=True)
-    return render(await tracking.restore(entry), access, response)
+    entry = await tracking.restore(await entries.get(entry_id, include_deleted=True))
+    return respond(response, TimeEntryRead, entry, caller)

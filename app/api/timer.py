@@ -1,19 +1,17 @@
 from fastapi import Response
 
 from app.api.deps import (
-    CurrentUser,
+    CurrentCaller,
     SessionDep,
-    WorkspaceAccess,
-    WorkspaceMember,
+    WorkspaceCaller,
     authenticated_router,
     workspace_router,
 )
 from app.api.etag import respond
-from app.api.time_entries import Tracking, render
-from app.errors import responses
+from app.api.problems import responses
+from app.api.time_entries import Tracking
 from app.repositories.time_entries import RunningEntryRepository
 from app.repositories.workspaces import WorkspaceRepository
-from app.schemas.common import rate_context
 from app.schemas.time_entries import TimeEntryRead, TimerStart
 
 router = workspace_router("timer", tag="timer")
@@ -28,25 +26,26 @@ me_router = authenticated_router("/users/me/timer", tag="timer")
     responses=responses(409, 422),
 )
 async def start_timer(
-    body: TimerStart, access: WorkspaceMember, tracking: Tracking, response: Response
+    body: TimerStart, caller: WorkspaceCaller, tracking: Tracking, response: Response
 ) -> TimeEntryRead:
-    return render(await tracking.start_timer(body), access, response)
+    entry = await tracking.start_timer(body.model_dump())
+    return respond(response, TimeEntryRead, entry, caller)
 
 
 @router.post("/stop", summary="Stop the timer")
 async def stop_timer(
-    access: WorkspaceMember, tracking: Tracking, response: Response
+    caller: WorkspaceCaller, tracking: Tracking, response: Response
 ) -> TimeEntryRead:
-    return render(await tracking.stop_timer(), access, response)
+    return respond(response, TimeEntryRead, await tracking.stop_timer(), caller)
 
 
 @me_router.get("", summary="The caller's running entry, or null")
 async def get_my_timer(
-    user: CurrentUser, session: SessionDep, response: Response
+    caller: CurrentCaller, session: SessionDep, response: Response
 ) -> TimeEntryRead | None:
-    entry = await RunningEntryRepository(session).get_for_user(user.id)
+    entry = await RunningEntryRepository(session).get_for_user(caller.user_id)
     if entry is None:
         return None
-    found = await WorkspaceRepository(session).get_membership(entry.workspace_id, user.id)
-    rates_visible = found is not None and WorkspaceAccess(*found, user=user).can_see_rates
-    return respond(response, TimeEntryRead, entry, context=rate_context(rates_visible))
+    found = await WorkspaceRepository(session).get_membership(entry.workspace_id, caller.user_id)
+    # Rates show as the caller's standing in the entry's workspace allows, if they still have one.
+    return respond(response, TimeEntryRead, entry, caller.in_workspace(*found) if found else caller)

@@ -3,22 +3,24 @@
 from typing import Annotated
 
 from fastapi import Depends, Response
+from sqlalchemy import inspect
 
 from app.api.deps import (
-    CurrentUser,
-    WorkspaceAccess,
+    CurrentCaller,
+    SessionDep,
     WorkspaceAdmin,
-    WorkspaceMember,
+    WorkspaceCaller,
     WorkspaceOwner,
     authenticated_router,
-    scoped,
+    read_context,
+    service,
     unscoped,
     workspace_root_router,
 )
-from app.api.etag import IfMatch, check_if_match, set_etag
-from app.errors import Forbidden, ValidationFailed, responses
+from app.api.etag import editable, etag_of
+from app.api.problems import responses
+from app.db.models import Workspace
 from app.pagination import PageParamsDep
-from app.repositories.memberships import MembershipRepository
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import Page
 from app.schemas.workspaces import (
@@ -27,41 +29,49 @@ from app.schemas.workspaces import (
     WorkspaceRead,
     WorkspaceUpdate,
 )
+from app.services.caller import Caller
+from app.services.workspaces import WorkspaceService
 
 TAG = "workspaces"
 router = authenticated_router("/workspaces", TAG)
 workspace_router = workspace_root_router(TAG)
 Workspaces = Annotated[WorkspaceRepository, Depends(unscoped(WorkspaceRepository))]
-Members = Annotated[MembershipRepository, Depends(scoped(MembershipRepository))]
 
 
-def workspace_read(access: WorkspaceAccess) -> WorkspaceRead:
+async def new_workspace_service(caller: CurrentCaller, session: SessionDep) -> WorkspaceService:
+    return WorkspaceService(session, caller)
+
+
+async def workspace_in_path(caller: WorkspaceCaller) -> Workspace:
+    return caller.current_workspace()
+
+
+NewWorkspaces = Annotated[WorkspaceService, Depends(new_workspace_service)]
+ThisWorkspace = Annotated[WorkspaceService, Depends(service(WorkspaceService))]
+EditedWorkspace = Annotated[Workspace, Depends(editable(workspace_in_path))]
+
+
+def workspace_read(caller: Caller) -> WorkspaceRead:
     """The workspace as the caller sees it: with their role, and rates only if they may."""
-    workspace = access.workspace
-    return WorkspaceRead(
-        id=workspace.id,
-        name=workspace.name,
-        owner_user_id=workspace.owner_user_id,
-        currency=workspace.currency,
-        default_hourly_rate_cents=(
-            workspace.default_hourly_rate_cents if access.can_see_rates else None
-        ),
-        prevent_overlaps=workspace.prevent_overlaps,
-        members_can_see_rates=workspace.members_can_see_rates,
-        role=access.role,
-        version=workspace.version,
-        created_at=workspace.created_at,
-        updated_at=workspace.updated_at,
+    workspace = caller.current_workspace()
+    columns = {attr.key: getattr(workspace, attr.key) for attr in inspect(Workspace).column_attrs}
+    return WorkspaceRead.model_validate(
+        {**columns, "role": caller.role}, context=read_context(caller)
     )
+
+
+def respond_with(response: Response, caller: Caller) -> WorkspaceRead:
+    response.headers["ETag"] = etag_of(caller.current_workspace())
+    return workspace_read(caller)
 
 
 @router.get("", summary="List my workspaces", responses=responses(422))
 async def list_workspaces(
-    user: CurrentUser, workspaces: Workspaces, page: PageParamsDep
+    caller: CurrentCaller, workspaces: Workspaces, page: PageParamsDep
 ) -> Page[WorkspaceRead]:
-    result = await workspaces.memberships_of(user.id, page)
+    result = await workspaces.memberships_of(caller.user_id, page)
     return Page[WorkspaceRead](
-        items=[workspace_read(WorkspaceAccess(m.workspace, m, user)) for m in result.items],
+        items=[workspace_read(caller.in_workspace(m.workspace, m)) for m in result.items],
         next_cursor=result.next_cursor,
         total=result.total,
     )
@@ -69,31 +79,26 @@ async def list_workspaces(
 
 @router.post("", status_code=201, summary="Create a workspace", responses=responses(422))
 async def create_workspace(
-    body: WorkspaceCreate, user: CurrentUser, workspaces: Workspaces, response: Response
+    body: WorkspaceCreate, workspaces: NewWorkspaces, response: Response
 ) -> WorkspaceRead:
-    workspace, membership = await workspaces.create_owned(user.id, body.model_dump())
-    set_etag(response, workspace)
-    return workspace_read(WorkspaceAccess(workspace, membership, user))
+    return respond_with(response, await workspaces.create(body.model_dump()))
 
 
 @workspace_router.get("", summary="Get a workspace")
-async def get_workspace(access: WorkspaceMember, response: Response) -> WorkspaceRead:
-    set_etag(response, access.workspace)
-    return workspace_read(access)
+async def get_workspace(caller: WorkspaceCaller, response: Response) -> WorkspaceRead:
+    return respond_with(response, caller)
 
 
 @workspace_router.patch("", summary="Update a workspace", responses=responses(403, 412, 422))
 async def update_workspace(
     body: WorkspaceUpdate,
-    access: WorkspaceAdmin,
-    workspaces: Workspaces,
+    caller: WorkspaceAdmin,
+    _: EditedWorkspace,
+    workspace: ThisWorkspace,
     response: Response,
-    if_match: IfMatch = None,
 ) -> WorkspaceRead:
-    check_if_match(if_match, access.workspace)
-    await workspaces.update(access.workspace, body.model_dump())
-    set_etag(response, access.workspace)
-    return workspace_read(access)
+    await workspace.update(body.model_dump())
+    return respond_with(response, caller)
 
 
 @workspace_router.delete(
@@ -104,10 +109,9 @@ async def update_workspace(
     responses=responses(403, 412),
 )
 async def delete_workspace(
-    access: WorkspaceOwner, workspaces: Workspaces, if_match: IfMatch = None
+    _: WorkspaceOwner, __: EditedWorkspace, workspace: ThisWorkspace
 ) -> None:
-    check_if_match(if_match, access.workspace)
-    await workspaces.soft_delete(access.workspace)
+    await workspace.delete()
 
 
 @workspace_router.post(
@@ -117,22 +121,6 @@ async def delete_workspace(
     responses=responses(403, 422),
 )
 async def transfer_ownership(
-    body: OwnershipTransfer,
-    access: WorkspaceOwner,
-    workspaces: Workspaces,
-    members: Members,
-    response: Response,
+    body: OwnershipTransfer, _: WorkspaceOwner, workspace: ThisWorkspace, response: Response
 ) -> WorkspaceRead:
-    if access.workspace.owner_user_id != access.user.id:
-        raise Forbidden("Only the workspace's owner can hand it over.")
-    successor = await members.find_by_user(body.user_id)
-    if successor is None or successor.user_id == access.user.id:
-        raise ValidationFailed(
-            "The new owner must be another member of the workspace.",
-            errors=[
-                {"loc": ["body", "user_id"], "msg": "not another member", "type": "value_error"}
-            ],
-        )
-    await workspaces.transfer_ownership(access.workspace, access.membership, successor)
-    set_etag(response, access.workspace)
-    return workspace_read(access)
+    return respond_with(response, await workspace.transfer_ownership(body.user_id))

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, MetaData, Uuid, text
-from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from app.db.types import UTCDateTime, utcnow
@@ -18,7 +17,7 @@ NAMING_CONVENTION = {
 }
 
 
-class Base(AsyncAttrs, DeclarativeBase):
+class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -1,11 +1,9 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 
 from app.db.models import ApiToken, User
-from app.db.types import utcnow
-from app.errors import NotFound
 from app.repositories.base import Repository
 from app.security import API_TOKEN_PREFIX, new_secret_token, token_digest
 
@@ -17,9 +15,8 @@ class ApiTokenRepository(Repository[ApiToken]):
     model = ApiToken
     not_found_detail = "API token not found."
 
-    async def authenticate(self, secret: str) -> User | None:
-        """The active user owning this live token; records its use."""
-        now = utcnow()
+    async def find_live(self, secret: str, now: datetime) -> tuple[ApiToken, User] | None:
+        """The token with this secret, neither revoked nor expired, and its active user."""
         statement = (
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
@@ -32,11 +29,12 @@ class ApiTokenRepository(Repository[ApiToken]):
             )
         )
         row = (await self.session.execute(statement)).one_or_none()
-        if row is None:
-            return None
-        token, user = row
-        token.last_used_at = now
-        return user
+        return (row[0], row[1]) if row else None
+
+    async def record_use(self, token_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        )
 
     def owned_by(self, user_id: uuid.UUID) -> Select[tuple[ApiToken]]:
         """The user's tokens that were not revoked, expired ones included."""
@@ -46,7 +44,7 @@ class ApiTokenRepository(Repository[ApiToken]):
         statement = self.owned_by(user_id).where(ApiToken.id == token_id)
         token = (await self.session.scalars(statement)).one_or_none()
         if token is None:
-            raise NotFound(self.not_found_detail)
+            raise self.not_found()
         return token
 
     async def issue(
@@ -62,6 +60,3 @@ class ApiTokenRepository(Repository[ApiToken]):
             expires_at=expires_at,
         )
         return token, secret
-
-    async def revoke(self, token: ApiToken) -> None:
-        await self.update(token, {"revoked_at": utcnow()})

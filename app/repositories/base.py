@@ -1,8 +1,7 @@
 """The one repository base every domain repository builds on."""
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, select
@@ -13,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.db.base import Base, SoftDeleteMixin
 from app.db.integrity import Violation, describe
 from app.db.types import utcnow
-from app.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.errors import Duplicate, InvalidInput, NotFound, ReferenceMissing, StaleVersion
 from app.pagination import PageParams, PageResult, SortKey, paginate
 
 M = TypeVar("M", bound=Base)
@@ -53,8 +52,11 @@ class Repository(Generic[M]):
     ) -> M:
         row = await self.get_or_none(row_id, include_deleted=include_deleted, options=options)
         if row is None:
-            raise NotFound(self.not_found_detail)
+            raise self.not_found()
         return row
+
+    def not_found(self) -> NotFound:
+        return NotFound(self.not_found_detail)
 
     async def list(
         self,
@@ -70,15 +72,14 @@ class Repository(Generic[M]):
 
     async def create(self, **values: Any) -> M:
         row = self.model(**values)
-        async with self.guard():
-            self.session.add(row)
+        self.session.add(row)
+        await self.flush()
         return row
 
     async def update(self, row: M, values: Mapping[str, Any]) -> M:
         for name, value in values.items():
             setattr(row, name, value)
-        async with self.guard():
-            pass
+        await self.flush()
         return row
 
     async def soft_delete(self, row: M) -> M:
@@ -90,29 +91,26 @@ class Repository(Generic[M]):
         return await self.update(row, {"deleted_at": None})
 
     async def delete(self, row: M) -> None:
-        async with self.guard():
-            await self.session.delete(row)
+        await self.session.delete(row)
+        await self.flush()
 
-    @asynccontextmanager
-    async def guard(self) -> AsyncIterator[None]:
-        """Flush inside a savepoint and turn database rule violations into domain errors.
+    async def flush(self) -> None:
+        """Send pending writes, turning the database's refusals into storage-neutral errors.
 
-        The savepoint keeps the request's transaction usable after a refused write, so bulk
-        operations can report one failure and go on.
+        No savepoint: a refused write fails the whole unit of work. Callers that want one
+        item of many to fail alone (bulk requests) open a savepoint around that item.
         """
         try:
-            async with self.session.begin_nested():
-                yield
-                await self.session.flush()
+            await self.session.flush()
         except IntegrityError as exc:
             problem = describe(exc)
             if problem.violation is Violation.UNIQUE:
-                raise Conflict(self.conflict_detail) from exc
+                raise Duplicate(self.conflict_detail) from exc
             if problem.violation is Violation.FOREIGN_KEY:
-                raise ValidationFailed("A referenced resource does not exist here.") from exc
-            raise ValidationFailed(f"The data breaks a rule ({problem.subject}).") from exc
+                raise ReferenceMissing() from exc
+            raise InvalidInput(f"The data breaks a rule ({problem.subject}).") from exc
         except StaleDataError as exc:
-            raise PreconditionFailed("The resource was changed by another request.") from exc
+            raise StaleVersion("The resource was changed by another request.") from exc
 
 
 class ScopedRepository(Repository[M]):

@@ -6,4 +6,3 @@ class ClientRepository(ArchivableRepository[Client]):
     model = Client
     conflict_detail = "A client with this name already exists in the workspace."
     not_found_detail = "Client not found."
-    archived_detail = "The client is archived; unarchive it before adding projects to it."

@@ -1,16 +1,19 @@
 import uuid
 
-from sqlalchemy import Select, delete
+from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.models import Membership, ProjectMember, User
-from app.enums import Role
-from app.errors import NotFound
+from app.db.models import Membership, User
+from app.pagination import SortKey
 from app.repositories.base import ScopedRepository
+
+BY_JOINING_ORDER = SortKey(Membership.created_at, Membership.id)
 
 
 class MembershipRepository(ScopedRepository[Membership]):
+    """Memberships of one workspace, each read with its user."""
+
     model = Membership
     conflict_detail = "This user is already a member of the workspace."
     not_found_detail = "Member not found."
@@ -27,23 +30,11 @@ class MembershipRepository(ScopedRepository[Membership]):
     async def get_by_user(self, user_id: uuid.UUID) -> Membership:
         membership = await self.find_by_user(user_id)
         if membership is None:
-            raise NotFound(self.not_found_detail)
+            raise self.not_found()
         return membership
 
-    async def add(self, user: User, role: Role, hourly_rate_cents: int | None) -> Membership:
-        membership = await self.create(
-            user_id=user.id, role=role, hourly_rate_cents=hourly_rate_cents
-        )
+    async def add(self, user: User, **values: object) -> Membership:
+        membership = await self.create(user_id=user.id, **values)
         # Attached as loaded, like the reads above, without touching `user.memberships`.
         set_committed_value(membership, "user", user)
         return membership
-
-    async def remove(self, membership: Membership) -> None:
-        """Remove the member, and with them their access to the workspace's private projects."""
-        await self.session.execute(
-            delete(ProjectMember).where(
-                ProjectMember.workspace_id == self.workspace_id,
-                ProjectMember.user_id == membership.user_id,
-            )
-        )
-        await self.delete(membership)

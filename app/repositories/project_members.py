@@ -1,12 +1,9 @@
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, delete
 
-from app.db.models import Membership, ProjectMember
-from app.errors import NotFound
+from app.db.models import ProjectMember
 from app.repositories.base import ScopedRepository
-from app.repositories.catalog import invalid_reference
 
 
 class ProjectMemberRepository(ScopedRepository[ProjectMember]):
@@ -21,13 +18,13 @@ class ProjectMemberRepository(ScopedRepository[ProjectMember]):
         statement = self.of_project(project_id).where(ProjectMember.user_id == user_id)
         member = (await self.session.scalars(statement)).one_or_none()
         if member is None:
-            raise NotFound(self.not_found_detail)
+            raise self.not_found()
         return member
 
-    async def create(self, **values: Any) -> ProjectMember:
-        in_workspace = exists().where(
-            Membership.workspace_id == self.workspace_id, Membership.user_id == values["user_id"]
+    async def delete_for_user(self, user_id: uuid.UUID) -> None:
+        """Take the user off every project of the workspace."""
+        await self.session.execute(
+            delete(ProjectMember).where(
+                ProjectMember.workspace_id == self.workspace_id, ProjectMember.user_id == user_id
+            )
         )
-        if not await self.session.scalar(select(in_workspace)):
-            raise invalid_reference("user_id", "The user is not a member of this workspace.")
-        return await super().create(**values)

@@ -24,7 +24,6 @@ class ProjectRepository(ArchivableRepository[Project]):
     model = Project
     conflict_detail = "A project with this name already exists in the workspace."
     not_found_detail = "Project not found."
-    archived_detail = "The project is archived; unarchive it before adding to it."
 
     def __init__(
         self, session: AsyncSession, workspace_id: uuid.UUID, *, viewer_id: uuid.UUID | None = None

@@ -1,5 +1,5 @@
 import uuid
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, select, update
 
@@ -17,7 +17,7 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         self,
         user_id: uuid.UUID,
         *,
-        ttl_seconds: int,
+        expires_at: datetime,
         family_id: uuid.UUID | None = None,
         rotated_from_id: uuid.UUID | None = None,
     ) -> str:
@@ -27,7 +27,7 @@ class RefreshTokenRepository(Repository[RefreshToken]):
             user_id=user_id,
             family_id=family_id or uuid.uuid4(),
             token_hash=token_digest(secret),
-            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+            expires_at=expires_at,
             rotated_from_id=rotated_from_id,
         )
         return secret
@@ -36,16 +36,8 @@ class RefreshTokenRepository(Repository[RefreshToken]):
         statement = self.select().where(RefreshToken.token_hash == token_digest(secret))
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def rotate(self, secret: str, *, ttl_seconds: int) -> tuple[User, str] | None:
-        """Exchange a live token for its successor; None when the token is refused.
-
-        Presenting a token that was already exchanged means two parties hold the chain, so
-        the whole family is revoked and the legitimate holder has to sign in again.
-        """
-        now = utcnow()
-        # The token and its user are locked: of two concurrent exchanges of one token the
-        # second sees the first's rotation and counts as reuse, and a password change or
-        # deactivation running meanwhile cannot miss the successor issued here.
+    async def find_locked_with_user(self, secret: str) -> tuple[RefreshToken, User] | None:
+        """The token and its user, both locked until the transaction ends."""
         statement = (
             select(RefreshToken, User)
             .join(User, User.id == RefreshToken.user_id)
@@ -53,21 +45,7 @@ class RefreshTokenRepository(Repository[RefreshToken]):
             .with_for_update()
         )
         row = (await self.session.execute(statement)).one_or_none()
-        if row is None:
-            return None
-        token, user = row
-        if token.revoked_at is not None:
-            return None
-        if token.rotated_at is not None:
-            await self.revoke_family(token.family_id)
-            return None
-        if token.expires_at <= now or not user.is_active or user.deleted_at is not None:
-            return None
-        await self.update(token, {"rotated_at": now})
-        successor = await self.issue(
-            user.id, ttl_seconds=ttl_seconds, family_id=token.family_id, rotated_from_id=token.id
-        )
-        return user, successor
+        return (row[0], row[1]) if row else None
 
     async def revoke_family(self, family_id: uuid.UUID) -> None:
         await self._revoke(RefreshToken.family_id == family_id)

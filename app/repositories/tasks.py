@@ -15,7 +15,6 @@ class TaskRepository(CatalogRepository[Task]):
     model = Task
     conflict_detail = "A task with this name already exists in the project."
     not_found_detail = "Task not found."
-    timestamp_flags = {"done": "done_at"}
 
     def __init__(
         self, session: AsyncSession, workspace_id: uuid.UUID, *, viewer_id: uuid.UUID | None = None

@@ -1,5 +1,6 @@
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,26 @@ from sqlalchemy.orm import selectinload
 from app.db.models import Project, TimeEntry, User, time_entry_tags
 from app.db.types import utcnow
 from app.repositories.base import Repository, ScopedRepository
-from app.schemas.time_entries import TimeEntryFilters
 
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    """Which entries a list, a report or an export covers; sequences match any value."""
+
+    from_: datetime | None = None
+    to: datetime | None = None
+    user_id: Sequence[uuid.UUID] = ()
+    project_id: Sequence[uuid.UUID] = ()
+    client_id: Sequence[uuid.UUID] = ()
+    task_id: Sequence[uuid.UUID] = ()
+    tag_id: Sequence[uuid.UUID] = ()
+    billable: bool | None = None
+    running: bool | None = None
+    q: str | None = None
+    updated_since: datetime | None = None
+    include_deleted: bool = False
 
 
 class TimeEntryRepository(ScopedRepository[TimeEntry]):
@@ -38,7 +56,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
     def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
         return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
 
-    def filtered(self, filters: TimeEntryFilters) -> Select[tuple[TimeEntry]]:
+    def filtered(self, filters: EntryFilters) -> Select[tuple[TimeEntry]]:
         statement = self.select(include_deleted=filters.include_deleted)
         conditions: list[Any] = []
         if filters.from_ is not None:
@@ -124,33 +142,28 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         values: Mapping[str, Any],
         tag_ids: list[uuid.UUID] | None = None,
     ) -> TimeEntry:
-        """Insert (`entry` None) or update an entry and, when given, replace its tags: one unit."""
-        async with self.guard():
-            if entry is None:
-                entry = TimeEntry(workspace_id=self.workspace_id, **values)
-                self.session.add(entry)
-            else:
-                for name, value in values.items():
-                    setattr(entry, name, value)
-                if tag_ids is not None:
-                    # Tags live in another table: touching the row gives the change a new
-                    # version and updated_at, so ETags and syncing clients see it.
-                    entry.updated_at = utcnow()
-            await self.session.flush()
+        """Insert (`entry` None) or update an entry and, when given, replace its tags."""
+        if entry is None:
+            entry = TimeEntry(workspace_id=self.workspace_id, **values)
+            self.session.add(entry)
+        else:
+            for name, value in values.items():
+                setattr(entry, name, value)
             if tag_ids is not None:
-                await self.session.execute(
-                    delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == entry.id)
-                )
-                if tag_ids:
-                    rows = [
-                        {
-                            "time_entry_id": entry.id,
-                            "tag_id": tag_id,
-                            "workspace_id": self.workspace_id,
-                        }
-                        for tag_id in tag_ids
-                    ]
-                    await self.session.execute(insert(time_entry_tags), rows)
+                # Tags live in another table: touching the row gives the change a new
+                # version and updated_at, so ETags and syncing clients see it.
+                entry.updated_at = utcnow()
+        await self.flush()
+        if tag_ids is not None:
+            await self.session.execute(
+                delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == entry.id)
+            )
+            if tag_ids:
+                rows = [
+                    {"time_entry_id": entry.id, "tag_id": tag_id, "workspace_id": self.workspace_id}
+                    for tag_id in tag_ids
+                ]
+                await self.session.execute(insert(time_entry_tags), rows)
         return entry
 
 

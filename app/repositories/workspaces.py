@@ -1,15 +1,12 @@
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from app.db.models import Membership, Workspace
-from app.enums import Role
-from app.pagination import PageParams, PageResult, SortKey, paginate
+from app.pagination import PageParams, PageResult, paginate
 from app.repositories.base import Repository
-
-BY_JOINING_ORDER = SortKey(Membership.created_at, Membership.id)
+from app.repositories.memberships import BY_JOINING_ORDER
 
 
 class WorkspaceRepository(Repository[Workspace]):
@@ -43,21 +40,3 @@ class WorkspaceRepository(Repository[Workspace]):
             .options(contains_eager(Membership.workspace))
         )
         return await paginate(self.session, statement, BY_JOINING_ORDER, params)
-
-    async def create_owned(
-        self, owner_id: uuid.UUID, values: dict[str, Any]
-    ) -> tuple[Workspace, Membership]:
-        workspace = Workspace(owner_user_id=owner_id, **values)
-        membership = Membership(workspace=workspace, user_id=owner_id, role=Role.OWNER)
-        async with self.guard():
-            self.session.add_all([workspace, membership])
-        return workspace, membership
-
-    async def transfer_ownership(
-        self, workspace: Workspace, previous: Membership, successor: Membership
-    ) -> None:
-        """Make `successor` the owner; the previous owner stays on as an admin."""
-        async with self.guard():
-            workspace.owner_user_id = successor.user_id
-            successor.role = Role.OWNER
-            previous.role = Role.ADMIN

@@ -85,12 +85,12 @@ def rate_context(visible: bool) -> dict[str, Any]:
 
 
 class RatesHidden(ReadSchema):
-    """A read whose `hourly_rate_cents` is null unless validated with `rate_context(True)`.
+    """A read whose rates are null unless validated with `rate_context(True)`.
 
     Hidden is the default, so a forgotten context cannot leak a rate.
     """
 
-    @field_validator("hourly_rate_cents", check_fields=False)
+    @field_validator("hourly_rate_cents", "default_hourly_rate_cents", check_fields=False)
     @classmethod
     def _hide_rate(cls, value: int | None, info: ValidationInfo) -> int | None:
         return value if (info.context or {}).get(RATES_VISIBLE) else None

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import MISSING, Field, StringConstraints
 
 from app.enums import Role
-from app.schemas.common import HourlyRateCents, Name, ReadSchema, Schema
+from app.schemas.common import HourlyRateCents, Name, RatesHidden, Schema
 
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")
@@ -32,7 +32,7 @@ class OwnershipTransfer(Schema):
     user_id: uuid.UUID = Field(description="The member who becomes the owner.")
 
 
-class WorkspaceRead(ReadSchema):
+class WorkspaceRead(RatesHidden):
     id: uuid.UUID
     name: str
     owner_user_id: uuid.UUID

@@ -1,5 +1,5 @@
-"""The tracking rules: who may write which entry, what it may point at, its rate snapshot,
-one running entry per user, and no overlaps where the workspace forbids them.
+"""Tracking: who may write which entry, what it may point at, its rate snapshot, one running
+entry per user, and no overlaps where the workspace forbids them.
 
 Every write that changes whose time or which time locks those users first and only then
 checks the running and overlap rules, so two concurrent requests cannot both pass them.
@@ -11,19 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.db.models import Membership, TimeEntry, Workspace
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Membership, TimeEntry
 from app.db.types import utcnow
 from app.enums import EntrySource
-from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.repositories.entry_references import EntryReferences, ProjectForUser
+from app.errors import Conflict, DomainError, NotFound, ReferenceMissing
+from app.repositories.entry_references import EntryReferenceRepository
 from app.repositories.time_entries import (
     RUNNING_CONFLICT,
     RunningEntryRepository,
     TimeEntryRepository,
 )
-from app.schemas.time_entries import TimeEntryCreate, TimeEntryUpdate, TimerStart
+from app.services import entry_rules, policies
+from app.services.caller import Caller
+from app.services.entry_rules import INVALID_REFERENCE, ProjectFacts, TaskFacts
 
-# What a write may change: the fields of a request and the rate snapshot they decide.
+# What a write may change: the fields of the input and the rate snapshot they decide.
 _FIELDS = (
     "user_id",
     "project_id",
@@ -40,47 +44,43 @@ _SETS_RATE = frozenset({"user_id", "project_id", "billable"})
 
 @dataclass(frozen=True)
 class BulkOutcome:
+    """What happened to one entry of a bulk change: `error` None means it was done."""
+
     id: uuid.UUID
-    status: int
-    detail: str | None = None
+    error: DomainError | None = None
     entry: TimeEntry | None = None
 
 
-def _invalid(field: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(
-        detail, errors=[{"loc": ["body", field], "msg": detail, "type": "value_error"}]
-    )
-
-
 class TimeEntryService:
-    def __init__(
-        self,
-        entries: TimeEntryRepository,
-        *,
-        workspace: Workspace,
-        membership: Membership,
-        is_admin: bool,
-        written_source: EntrySource = EntrySource.MANUAL,
-    ) -> None:
-        self.entries = entries
-        self.running = RunningEntryRepository(entries.session)
-        self.references = EntryReferences(entries.session, workspace)
-        self.references.remember(membership)
-        self.workspace = workspace
-        self.actor_id = membership.user_id
-        self.is_admin = is_admin
-        # What a finished entry written through the API records as its source.
-        self.written_source = written_source
+    def __init__(self, session: AsyncSession, caller: Caller) -> None:
+        self.session = session
+        self.caller = caller
+        self.workspace = caller.current_workspace()
+        self.entries = TimeEntryRepository(
+            session, self.workspace.id, viewer_id=policies.entry_viewer(caller)
+        )
+        self.running = RunningEntryRepository(session)
+        self.references = EntryReferenceRepository(session, self.workspace.id)
+        self.is_admin = policies.is_admin(caller)
+        # Lookups are remembered, so a bulk change over many entries asks each question once.
+        self._memberships: dict[uuid.UUID, Membership | None] = {
+            caller.user_id: caller.current_membership()
+        }
+        self._projects: dict[tuple[uuid.UUID, uuid.UUID], ProjectFacts | None] = {}
         self._locked: set[uuid.UUID] = set()
 
     # Single entries
 
-    async def create(self, data: TimeEntryCreate) -> TimeEntry:
-        source = EntrySource.TIMER if data.end_at is None else self.written_source
-        return await self._fresh(await self._write(None, data.model_dump(), source=source))
+    async def create(self, values: dict[str, Any]) -> TimeEntry:
+        running = values.get("end_at") is None
+        source = EntrySource.TIMER if running else policies.source_of_writes(self.caller)
+        return await self._fresh(await self._write(None, values, source=source))
 
-    async def update(self, entry: TimeEntry, data: TimeEntryUpdate) -> TimeEntry:
-        return await self._fresh(await self._write(entry, data.model_dump()))
+    async def update(self, entry: TimeEntry, changes: dict[str, Any]) -> TimeEntry:
+        return await self._fresh(await self._write(entry, changes))
+
+    async def delete(self, entry: TimeEntry) -> None:
+        await self.entries.soft_delete(entry)
 
     async def restore(self, entry: TimeEntry) -> TimeEntry:
         if entry.deleted_at is None:
@@ -90,45 +90,45 @@ class TimeEntryService:
 
     # The timer
 
-    async def start_timer(self, data: TimerStart) -> TimeEntry:
+    async def start_timer(self, values: dict[str, Any]) -> TimeEntry:
         """Stop the caller's running entry, wherever it runs, and start a new one here."""
-        await self._lock({self.actor_id})
+        await self._lock({self.caller.user_id})
         # Read after the lock: the entry being stopped may have started just before.
-        values = {**data.model_dump(), "start_at": utcnow(), "end_at": None}
+        values = {**values, "start_at": utcnow(), "end_at": None}
         entry = await self._write(None, values, source=EntrySource.TIMER, stop_running=True)
         return await self._fresh(entry)
 
     async def stop_timer(self) -> TimeEntry:
-        await self._lock({self.actor_id})
-        entry = await self.running.get_for_user(self.actor_id)
+        await self._lock({self.caller.user_id})
+        entry = await self.running.get_for_user(self.caller.user_id)
         if entry is None or entry.workspace_id != self.workspace.id:
             raise NotFound("No time entry is running in this workspace.")
         return await self.running.update(entry, {"end_at": utcnow()})
 
-    # Bulk
+    # Bulk: each entry succeeds or fails alone, inside a savepoint of its own.
 
     async def bulk_update(
-        self, ids: Sequence[uuid.UUID], data: TimeEntryUpdate
+        self, ids: Sequence[uuid.UUID], changes: dict[str, Any]
     ) -> list[BulkOutcome]:
         ids = list(dict.fromkeys(ids))
         found = await self.entries.get_many(ids)
-        changes = data.model_dump()
         if changes.keys() & _CLAIMS_TIME:
             # All at once and in order, so two bulk requests cannot deadlock each other.
             users = {entry.user_id for entry in found.values()}
             await self._lock(users | ({changes["user_id"]} if "user_id" in changes else set()))
-        outcomes: dict[uuid.UUID, BulkOutcome] = {}
+        failed: dict[uuid.UUID, DomainError] = {}
         for entry_id in ids:
             entry = found.get(entry_id)
             if entry is None:
-                outcomes[entry_id] = BulkOutcome(entry_id, 404, self.entries.not_found_detail)
+                failed[entry_id] = self.entries.not_found()
                 continue
             try:
-                await self._write(entry, dict(changes))
-            except AppError as error:
-                outcomes[entry_id] = BulkOutcome(entry_id, error.status, error.detail)
-        written = await self.entries.get_many([i for i in ids if i not in outcomes])
-        return [outcomes.get(i) or BulkOutcome(i, 200, entry=written[i]) for i in ids]
+                async with self.session.begin_nested():
+                    await self._write(entry, dict(changes))
+            except DomainError as error:
+                failed[entry_id] = error
+        written = await self.entries.get_many([i for i in ids if i not in failed])
+        return [BulkOutcome(i, failed.get(i), written.get(i)) for i in ids]
 
     async def bulk_delete(self, ids: Sequence[uuid.UUID]) -> list[BulkOutcome]:
         ids = list(dict.fromkeys(ids))
@@ -137,14 +137,15 @@ class TimeEntryService:
         for entry_id in ids:
             entry = found.get(entry_id)
             if entry is None:
-                outcomes.append(BulkOutcome(entry_id, 404, self.entries.not_found_detail))
+                outcomes.append(BulkOutcome(entry_id, self.entries.not_found()))
                 continue
             try:
-                await self.entries.soft_delete(entry)
-            except AppError as error:
-                outcomes.append(BulkOutcome(entry_id, error.status, error.detail))
+                async with self.session.begin_nested():
+                    await self.entries.soft_delete(entry)
+            except DomainError as error:
+                outcomes.append(BulkOutcome(entry_id, error))
             else:
-                outcomes.append(BulkOutcome(entry_id, 204))
+                outcomes.append(BulkOutcome(entry_id))
         return outcomes
 
     # The rules
@@ -162,9 +163,10 @@ class TimeEntryService:
         Everything that can refuse runs before anything is written, so a refused change
         leaves nothing behind, also inside a bulk request.
         """
+        changes = dict(changes)
         tag_ids = changes.pop("tag_ids", None)
         if entry is None:
-            before: dict[str, Any] = {"user_id": self.actor_id, "project_id": None}
+            before: dict[str, Any] = {"user_id": self.caller.user_id, "project_id": None}
         else:
             before = {name: getattr(entry, name) for name in _FIELDS}
         after = {**before, **changes}
@@ -174,24 +176,45 @@ class TimeEntryService:
 
         user_id = after["user_id"]
         if changed("user_id"):
-            if user_id != self.actor_id and not self.is_admin:
-                raise Forbidden("Members can only track their own time.")
-            await self.references.member(user_id)
-        await self._settle_task(after, changes, changed("project_id"))
+            policies.may_track_for(self.caller, user_id)
+            if await self._membership(user_id) is None:
+                raise ReferenceMissing(
+                    "The user is not a member of this workspace.",
+                    field="user_id",
+                    kind=INVALID_REFERENCE,
+                )
+        if changes.get("task_id") is not None:
+            task = await self.references.task(changes["task_id"])
+            after["project_id"] = entry_rules.task_project(
+                TaskFacts(*task) if task else None,
+                changes.get("project_id"),
+                given="project_id" in changes,
+            )
+        elif changed("project_id") and "task_id" not in changes:
+            # A new project alone drops the old project's task.
+            after["task_id"] = None
         project = None
         if after["project_id"] is not None and changed("project_id"):
-            project = await self.references.assignable_project(
-                after["project_id"], user_id, sees_all=self.is_admin
+            project = entry_rules.assignable_project(
+                await self._project(after["project_id"], user_id), sees_all=self.is_admin
             )
         if entry is None and "billable" not in after:
-            after["billable"] = project is not None and project.project.is_billable
+            after["billable"] = project is not None and project.is_billable
         if any(changed(name) for name in _SETS_RATE):
             after["hourly_rate_cents"] = await self._rate(after, project)
         if tag_ids is not None:
-            tag_ids = await self.references.tags(tag_ids)
+            tag_ids = entry_rules.live_tags(
+                tag_ids, await self.references.live_tag_ids(set(tag_ids))
+            )
             if entry is not None and set(tag_ids) == {tag.id for tag in entry.tags}:
                 tag_ids = None
-        self._check_times(after, changes, changed("start_at"))
+        entry_rules.check_interval(
+            after["start_at"],
+            after["end_at"],
+            now=utcnow(),
+            end_given="end_at" in changes,
+            start_changed=changed("start_at"),
+        )
         if any(changed(name) for name in _CLAIMS_TIME):
             await self._claim(
                 user_id,
@@ -206,36 +229,43 @@ class TimeEntryService:
             values["source"] = source
         return await self.entries.write(entry, values, tag_ids)
 
-    async def _settle_task(
-        self, after: dict[str, Any], changes: dict[str, Any], project_changed: bool
-    ) -> None:
-        """A task alone names its project; a new project alone drops the old task."""
-        if changes.get("task_id") is not None:
-            task = await self.references.task(changes["task_id"])
-            if "project_id" not in changes:
-                after["project_id"] = task.project_id
-            elif changes["project_id"] is None:
-                raise _invalid("task_id", "A task needs its project; project_id is null.")
-            elif changes["project_id"] != task.project_id:
-                raise _invalid("task_id", "The task belongs to another project.")
-        elif project_changed and "task_id" not in changes:
-            after["task_id"] = None
-
-    async def _rate(self, after: dict[str, Any], project: ProjectForUser | None) -> int | None:
-        if project is None and after["project_id"] is not None and after["billable"]:
-            project = await self.references.project(after["project_id"], after["user_id"])
-        return await self.references.rate(
-            billable=after["billable"], user_id=after["user_id"], project=project
+    async def _rate(self, after: dict[str, Any], project: ProjectFacts | None) -> int | None:
+        if not after["billable"]:
+            return None
+        if project is None and after["project_id"] is not None:
+            project = await self._project(after["project_id"], after["user_id"])
+        # An entry may outlive its user's membership; it then falls back to the default.
+        membership = await self._membership(after["user_id"])
+        return entry_rules.hourly_rate(
+            billable=True,
+            project=project,
+            member_rate_cents=membership.hourly_rate_cents if membership else None,
+            default_rate_cents=self.workspace.default_hourly_rate_cents,
         )
 
-    @staticmethod
-    def _check_times(after: dict[str, Any], changes: dict[str, Any], start_changed: bool) -> None:
-        start_at, end_at = after["start_at"], after["end_at"]
-        if end_at is not None and end_at <= start_at:
-            field = "end_at" if "end_at" in changes else "start_at"
-            raise _invalid(field, "end_at must be after start_at.")
-        if end_at is None and start_changed and start_at > utcnow():
-            raise _invalid("start_at", "A running entry cannot start in the future.")
+    async def _membership(self, user_id: uuid.UUID) -> Membership | None:
+        if user_id not in self._memberships:
+            self._memberships[user_id] = await self.references.membership(user_id)
+        return self._memberships[user_id]
+
+    async def _project(self, project_id: uuid.UUID, user_id: uuid.UUID) -> ProjectFacts | None:
+        key = (project_id, user_id)
+        if key not in self._projects:
+            row = await self.references.project(project_id, user_id)
+            self._projects[key] = (
+                ProjectFacts(
+                    id=row[0],
+                    is_billable=bool(row[1]),
+                    hourly_rate_cents=row[2],
+                    member_rate_cents=row[3],
+                    visible=bool(row[4]),
+                    archived=bool(row[5]),
+                    deleted=bool(row[6]),
+                )
+                if row
+                else None
+            )
+        return self._projects[key]
 
     async def _claim(
         self,

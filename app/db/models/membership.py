@@ -1,7 +1,7 @@
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from app.db.models.user import User
     from app.db.models.workspace import Workspace
 
+_OWNER = text("role = 'owner'")
+
 
 class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspaceMixin, Base):
     __tablename__ = "memberships"
@@ -19,6 +21,14 @@ class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspac
         UniqueConstraint("workspace_id", "user_id"),
         Index(None, "user_id"),
         CheckConstraint("hourly_rate_cents >= 0", name="rate_not_negative"),
+        # A workspace has one owner: the user named by `Workspace.owner_user_id`.
+        Index(
+            "uq_memberships_workspace_id_owner",
+            "workspace_id",
+            unique=True,
+            postgresql_where=_OWNER,
+            sqlite_where=_OWNER,
+        ),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -1,0 +1,117 @@
+"""The routes every catalog resource (clients, projects, tasks, tags) shares: create, get,
+update, delete and restore, written once. Each resource's module adds its own list route."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel
+
+from app.api.deps import WorkspaceAdmin, WorkspaceCaller, service
+from app.api.etag import editable, respond
+from app.api.problems import responses
+from app.services.catalog import CatalogService
+
+
+@dataclass(frozen=True)
+class CatalogResource:
+    noun: str
+    # The path parameter naming one row, e.g. "client_id".
+    id_param: str
+    # A dependency giving the repository the caller reads through.
+    rows: Callable[..., Awaitable[Any]]
+    writes: type[CatalogService[Any]]
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    read_schema: type[BaseModel]
+    update_summary: str
+    delete_summary: str
+
+
+def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
+    """Add POST "" and GET/PATCH/DELETE "/{id}" and POST "/{id}/restore" to `router`."""
+    noun = resource.noun
+    Read = resource.read_schema
+    Rows = Annotated[Any, Depends(resource.rows)]
+    Writes = Annotated[CatalogService[Any], Depends(service(resource.writes))]
+    RowId = Annotated[uuid.UUID, Path(alias=resource.id_param)]
+
+    async def live_row(row_id: RowId, rows: Rows) -> Any:
+        return await rows.get(row_id)
+
+    Edited = Annotated[Any, Depends(editable(live_row))]
+
+    async def create(
+        body: resource.create_schema,  # type: ignore[name-defined]
+        caller: WorkspaceAdmin,
+        writes: Writes,
+        response: Response,
+    ) -> Read:  # type: ignore[valid-type]
+        return respond(response, Read, await writes.create(body.model_dump()), caller)
+
+    async def read(row_id: RowId, caller: WorkspaceCaller, rows: Rows, response: Response) -> Read:  # type: ignore[valid-type]
+        return respond(response, Read, await rows.get(row_id, include_deleted=True), caller)
+
+    async def update(
+        body: resource.update_schema,  # type: ignore[name-defined]
+        caller: WorkspaceAdmin,
+        row: Edited,
+        writes: Writes,
+        response: Response,
+    ) -> Read:  # type: ignore[valid-type]
+        return respond(response, Read, await writes.update(row, body.model_dump()), caller)
+
+    async def delete(_: WorkspaceAdmin, row: Edited, writes: Writes) -> None:
+        await writes.delete(row)
+
+    async def restore(
+        row_id: RowId, caller: WorkspaceAdmin, rows: Rows, writes: Writes, response: Response
+    ) -> Read:  # type: ignore[valid-type]
+        row = await writes.restore(await rows.get(row_id, include_deleted=True))
+        return respond(response, Read, row, caller)
+
+    item = f"/{{{resource.id_param}}}"
+    router.add_api_route(
+        "",
+        create,
+        methods=["POST"],
+        status_code=201,
+        name=f"create_{noun}",
+        summary=f"Create a {noun}",
+        responses=responses(403, 409, 422),
+    )
+    router.add_api_route(
+        item,
+        read,
+        methods=["GET"],
+        name=f"get_{noun}",
+        summary=f"Get a {noun}",
+        responses=responses(422),
+    )
+    router.add_api_route(
+        item,
+        update,
+        methods=["PATCH"],
+        name=f"update_{noun}",
+        summary=resource.update_summary,
+        responses=responses(403, 409, 412, 422),
+    )
+    router.add_api_route(
+        item,
+        delete,
+        methods=["DELETE"],
+        status_code=204,
+        name=f"delete_{noun}",
+        summary=resource.delete_summary,
+        responses=responses(403, 412, 422),
+    )
+    router.add_api_route(
+        f"{item}/restore",
+        restore,
+        methods=["POST"],
+        name=f"restore_{noun}",
+        summary=f"Restore a deleted {noun}",
+        responses=responses(403, 409, 422),
+    )

@@ -1,0 +1,170 @@
+"""The API's edge for errors: domain errors and everything else rendered as RFC 9457
+problem+json, and the declarations that tell the OpenAPI document about them."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.db.integrity import sqlstate_of
+from app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidCursor,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    StaleVersion,
+    TooManyAttempts,
+    Unavailable,
+)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:timesheet:problem:"
+
+logger = logging.getLogger(__name__)
+
+# The status of each kind of domain error; subclasses take their nearest ancestor's.
+_STATUSES: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    StaleVersion: 412,
+    InvalidInput: 422,
+    TooManyAttempts: 429,
+    Unavailable: 503,
+}
+_VALIDATION_SLUG = "validation-error"
+_VALIDATION_TITLE = "Unprocessable Content"
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=[f"{PROBLEM_TYPE_BASE}not-found"])
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+def status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in _STATUSES:
+            return _STATUSES[kind]
+    return 500
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    phrase = HTTPStatus(status).phrase
+    slug, title = (
+        (_VALIDATION_SLUG, _VALIDATION_TITLE)
+        if status == 422
+        else (phrase.lower().replace(" ", "-"), phrase)
+    )
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE
+    )
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    """The problem+json for `error`: fields gain the part of the request they came from."""
+    status = status_of(error)
+    location = "query" if isinstance(error, InvalidCursor) else "body"
+    errors = [
+        {"loc": [location, *problem.field], "msg": problem.message, "type": problem.kind}
+        for problem in error.problems
+    ]
+    headers = {}
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    return problem_response(status, error.detail, errors=errors or None, headers=headers)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of a route's problem responses, for generated clients."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+async def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    if status_of(exc) == 500:
+        return await _unhandled_error_handler(_request, exc)
+    return domain_error_response(exc)
+
+
+async def _validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
+        for error in exc.errors()
+    ]
+    return problem_response(422, "The request is not valid; see errors.", errors=errors)
+
+
+async def _http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+# Text the database cannot store (NUL, bad encodings): the client's input, not our fault.
+_UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if sqlstate_of(exc) in _UNSTORABLE_TEXT:
+        return problem_response(422, "The request holds text the database cannot store.")
+    return await _unhandled_error_handler(request, exc)
+
+
+async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
+    app.add_exception_handler(Exception, _unhandled_error_handler)

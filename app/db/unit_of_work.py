@@ -1,0 +1,55 @@
+"""The unit of work: one transaction, committed in exactly one place, for the API and the CLI.
+
+Repositories flush, services decide, and the unit of work commits when the work succeeded or
+rolls back when it raised. A few records must outlast a refused request (a failed sign-in
+counts towards the limit, a reused refresh token's family stays revoked): `keep_regardless`
+writes them in a short transaction of their own once the work has ended, committed or not,
+so that the refusal can simply be raised.
+"""
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+Record = Callable[[AsyncSession], Awaitable[object]]
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._kept: list[Record] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessionmaker()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+            await self._write_kept()
+
+    def keep_regardless(self, record: Record) -> None:
+        """Write `record` after this unit of work ends, whether it commits or rolls back."""
+        self._kept.append(record)
+
+    async def _write_kept(self) -> None:
+        # After the main transaction has ended, so that SQLite's single writer is free.
+        kept, self._kept = self._kept, []
+        for record in kept:
+            async with self._sessionmaker() as session:
+                await record(session)
+                await session.commit()

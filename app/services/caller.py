@@ -1,0 +1,53 @@
+"""Who is asking: the one object every service and policy takes to know the caller."""
+
+import uuid
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from app.db.models import Membership, User, Workspace
+from app.enums import Role
+
+
+class SignIn(StrEnum):
+    """How the caller proved who they are."""
+
+    # An access token from /auth/token: a person in a browser or an app.
+    SESSION = "session"
+    # A personal API token: a script or an integration.
+    API_TOKEN = "api_token"  # noqa: S105 - a kind of credential, not one
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user behind a request and, inside a workspace, their membership in it.
+
+    Built by authentication; `in_workspace` is the only way to give it a workspace, so a
+    caller's standing is assembled in one place.
+    """
+
+    user: User
+    signed_in_with: SignIn
+    workspace: Workspace | None = None
+    membership: Membership | None = None
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
+    def role(self) -> Role | None:
+        return self.membership.role if self.membership is not None else None
+
+    def in_workspace(self, workspace: Workspace, membership: Membership) -> "Caller":
+        return replace(self, workspace=workspace, membership=membership)
+
+    def current_workspace(self) -> Workspace:
+        """The workspace this caller acts in; only workspace-bound services ask."""
+        if self.workspace is None:
+            raise LookupError("this caller acts in no workspace")
+        return self.workspace
+
+    def current_membership(self) -> Membership:
+        if self.membership is None:
+            raise LookupError("this caller acts in no workspace")
+        return self.membership
