@@ -6,9 +6,8 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -27,19 +26,6 @@ class PageParams:
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
     include_total: bool = False
-
-
-def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(description="`next_cursor` of the previous page.", max_length=512)
-    ] = None,
-    include_total: Annotated[bool, Query(description="Also count every matching item.")] = False,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor, include_total=include_total)
-
-
-PageParamsDep = Annotated[PageParams, Depends(page_params)]
 
 
 @dataclass(frozen=True)

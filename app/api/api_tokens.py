@@ -7,9 +7,10 @@ from fastapi import Depends, Response
 
 from app.api.auth import Accounts
 from app.api.deps import CurrentCaller, authenticated_router, unscoped
+from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.db.models import ApiToken
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.api_tokens import ApiTokenRepository
 from app.schemas.api_tokens import ApiTokenCreate, ApiTokenCreated, ApiTokenRead
 from app.schemas.common import Page, page_of

@@ -4,10 +4,10 @@ from fastapi import Depends
 
 from app.api.catalog import CatalogResource, add_item_routes
 from app.api.deps import scoped, workspace_router
-from app.api.filters import Archived, IncludeDeleted, NameContains
+from app.api.filters import Archived, IncludeDeleted, NameContains, PageParamsDep
 from app.api.problems import responses
 from app.db.models import Client
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.clients import ClientRepository
 from app.schemas.clients import ClientCreate, ClientRead, ClientUpdate
 from app.schemas.common import Page, page_of

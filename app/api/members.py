@@ -18,10 +18,10 @@ from app.api.deps import (
     workspace_router,
 )
 from app.api.etag import editable, respond
+from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.api.workspaces import ThisWorkspace
 from app.db.models import Membership
-from app.pagination import PageParamsDep
 from app.repositories.memberships import BY_JOINING_ORDER, MembershipRepository
 from app.schemas.common import Page, page_of
 from app.schemas.members import MemberCreate, MemberRead, MemberUpdate

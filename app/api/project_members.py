@@ -15,9 +15,10 @@ from app.api.deps import (
     workspace_router,
 )
 from app.api.etag import editable, respond
+from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.db.models import Project, ProjectMember
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.project_members import ProjectMemberRepository
 from app.repositories.projects import ProjectRepository
 from app.schemas.common import Page, page_of

@@ -5,10 +5,10 @@ from fastapi import Depends, Query
 
 from app.api.catalog import CatalogResource, add_item_routes
 from app.api.deps import WorkspaceCaller, read_context, visible, workspace_router
-from app.api.filters import Archived, IncludeDeleted, NameContains
+from app.api.filters import Archived, IncludeDeleted, NameContains, PageParamsDep
 from app.api.problems import responses
 from app.db.models import Project
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.projects import ProjectRepository
 from app.schemas.common import Page, page_of
 from app.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate

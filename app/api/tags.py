@@ -4,10 +4,10 @@ from fastapi import Depends
 
 from app.api.catalog import CatalogResource, add_item_routes
 from app.api.deps import scoped, workspace_router
-from app.api.filters import IncludeDeleted, NameContains
+from app.api.filters import IncludeDeleted, NameContains, PageParamsDep
 from app.api.problems import responses
 from app.db.models import Tag
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.tags import TagRepository
 from app.schemas.common import Page, page_of
 from app.schemas.tags import TagCreate, TagRead, TagUpdate

@@ -5,10 +5,10 @@ from fastapi import Depends, Query
 
 from app.api.catalog import CatalogResource, add_item_routes
 from app.api.deps import visible, workspace_router
-from app.api.filters import IncludeDeleted, NameContains
+from app.api.filters import IncludeDeleted, NameContains, PageParamsDep
 from app.api.problems import responses
 from app.db.models import Task
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.tasks import TaskRepository
 from app.schemas.common import Page, page_of
 from app.schemas.tasks import TaskCreate, TaskRead, TaskUpdate

@@ -5,9 +5,10 @@ from fastapi import Depends, Query, Response
 
 from app.api.deps import SessionDep, WorkspaceCaller, read_context, service, workspace_router
 from app.api.etag import editable, respond
+from app.api.filters import PageParamsDep
 from app.api.problems import responses, status_of
 from app.db.models import TimeEntry
-from app.pagination import PageParamsDep, SortKey
+from app.pagination import SortKey
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 from app.schemas.common import Page, page_of
 from app.schemas.time_entries import (

@@ -18,9 +18,9 @@ from app.api.deps import (
     workspace_root_router,
 )
 from app.api.etag import editable, etag_of
+from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.db.models import Workspace
-from app.pagination import PageParamsDep
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import Page
 from app.schemas.workspaces import (

@@ -1,0 +1,106 @@
+"""What every edit goes through: If-Match on each PATCH and DELETE, and a short statement list."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tests.factories import Team, auth_headers, make_entry, make_tag, make_team
+from tests.tracking import entries_url
+
+# Unversioned rows, and bulk routes that answer per item.
+WITHOUT_IF_MATCH = {
+    ("delete", "/api/v1/users/me/tokens/{token_id}"),
+    ("patch", "/api/v1/workspaces/{workspace_id}/time-entries"),
+    ("delete", "/api/v1/workspaces/{workspace_id}/time-entries"),
+}
+
+
+def test_every_patch_and_delete_checks_if_match(app: FastAPI) -> None:
+    operations = [
+        (method, path, operation)
+        for path, methods in app.openapi()["paths"].items()
+        for method, operation in methods.items()
+        if method in ("patch", "delete")
+    ]
+    assert len(operations) > 15
+    for method, path, operation in operations:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        expected = (method, path) not in WITHOUT_IF_MATCH
+        assert ("If-Match" in headers) is expected, (method, path)
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement sent, savepoints included; BEGIN is left out, as PostgreSQL's driver
+    sends it without a cursor."""
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):
+            sent.append(" ".join(statement.split()[:3]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def committed_team(sessionmaker: async_sessionmaker[AsyncSession]) -> Team:
+    async with sessionmaker() as session:
+        team = await make_team(session)
+        await session.commit()
+    return team
+
+
+@pytest.mark.committed
+async def test_a_patch_sends_four_statements_and_no_savepoint(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    committed_team: Team,
+    statements: list[str],
+) -> None:
+    team = committed_team
+    async with sessionmaker() as session:
+        tag = await make_tag(session, team.workspace)
+        await session.commit()
+    statements.clear()
+    response = await client.patch(
+        f"/api/v1/workspaces/{team.workspace.id}/tags/{tag.id}",
+        json={"name": "renamed"},
+        headers={**auth_headers(team.admin), "If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.text
+    # The caller, their membership with the workspace, the tag, and the update.
+    assert [statement.split()[0] for statement in statements] == [
+        "SELECT",
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+    ]
+
+
+@pytest.mark.committed
+async def test_a_time_entry_patch_locks_checks_writes_and_reads_back(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    committed_team: Team,
+    statements: list[str],
+) -> None:
+    team = committed_team
+    async with sessionmaker() as session:
+        entry = await make_entry(session, team.workspace, team.member)
+        await session.commit()
+    statements.clear()
+    url = f"{entries_url(team.workspace)}/{entry.id}"
+    response = await client.patch(
+        url, json={"description": "notes"}, headers={**auth_headers(team.member), "If-Match": '"1"'}
+    )
+    assert response.status_code == 200, response.text
+    assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    # The caller, the membership, the entry with its tags (two), the update, the read-back
+    # with its tags (two).
+    assert len(statements) == 7, statements
