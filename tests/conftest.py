@@ -147,3 +147,13 @@ def query_counter(engine: AsyncEngine) -> Iterator[QueryCounter]:
 async def team(session: AsyncSession) -> Team:
     """A workspace with an owner, an admin and a member, plus an outsider with their own."""
     return await make_team(session)
+
+
+@pytest.fixture
+async def committed_team(sessionmaker: async_sessionmaker[AsyncSession]) -> Team:
+    """`team`, committed: for tests marked `committed`, whose requests run in real
+    transactions of their own."""
+    async with sessionmaker() as session:
+        team = await make_team(session)
+        await session.commit()
+    return team

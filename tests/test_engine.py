@@ -1,12 +1,14 @@
 """Engine configuration for each database."""
 
 import pytest
+from httpx import AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.db.engine import READ_ONLY, create_engine
+from tests.factories import Team, auth_headers
 
 
 async def test_sqlite_connections_are_configured(engine: AsyncEngine, is_postgres: bool) -> None:
@@ -52,3 +54,31 @@ async def test_pgbouncer_mode_needs_no_prepared_statement_cache(
                 assert (await connection.execute(text("SELECT 41 + 1"))).scalar_one() == 42
     finally:
         await bouncer_engine.dispose()
+
+
+async def test_postgres_plans_each_statement_for_its_values(
+    engine: AsyncEngine, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("PostgreSQL only")
+    async with engine.connect() as connection:
+        mode = (await connection.execute(text("SHOW plan_cache_mode"))).scalar_one()
+    assert mode == "force_custom_plan"
+
+
+@pytest.mark.committed
+async def test_sqlite_reads_a_snapshot_while_a_writer_holds_the_lock(
+    client: AsyncClient, engine: AsyncEngine, is_postgres: bool, committed_team: Team
+) -> None:
+    """A GET request needs no write lock: it answers while another transaction writes."""
+    if is_postgres:
+        pytest.skip("SQLite only")
+    team = committed_team
+    url = f"/api/v1/workspaces/{team.workspace.id}/tags"
+    async with engine.connect() as writer:
+        await writer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock is held
+        read = await client.get(url, headers=auth_headers(team.member))
+        assert read.status_code == 200
+    # Writes still queue for the lock, so their check-then-write rules hold.
+    created = await client.post(url, json={"name": "after"}, headers=auth_headers(team.admin))
+    assert created.status_code == 201

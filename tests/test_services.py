@@ -319,7 +319,7 @@ async def test_api_token_use_is_recorded_at_most_once_a_minute(
 
     async def use() -> object:
         async with UnitOfWork(sessionmaker) as uow:
-            caller = await authenticate(uow.session, settings, secret)
+            caller = await authenticate(uow, settings, secret)
             assert caller.user.id == team.member.id
             assert caller.signed_in_with is SignIn.API_TOKEN
         async with sessionmaker() as session:

@@ -17,9 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.problems import responses
 from app.config import Settings
 from app.db.unit_of_work import UnitOfWork
-from app.errors import NotFound
 from app.repositories.base import Repository, ScopedRepository
-from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import rate_context
 from app.services import policies
 from app.services.accounts import authenticate
@@ -28,10 +26,15 @@ from app.services.caller import Caller
 API_PREFIX = "/api/v1"
 
 
+# Methods that never write; their requests read without taking SQLite's write lock.
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """The request's unit of work. Used with `scope="function"`, so it commits before the
     response is sent: a client never sees success for a write that did not land."""
-    async with UnitOfWork(request.app.state.sessionmaker) as uow:
+    read_only = request.method in READING_METHODS
+    async with UnitOfWork(request.app.state.sessionmaker, read_only=read_only) as uow:
         yield uow
 
 
@@ -58,25 +61,24 @@ bearer_scheme = OAuth2PasswordBearer(
 )
 
 
-async def current_caller(
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> Caller:
-    return await authenticate(session, settings, token)
+BearerToken = Annotated[str | None, Depends(bearer_scheme)]
+
+
+async def current_caller(uow: UnitOfWorkDep, settings: SettingsDep, token: BearerToken) -> Caller:
+    return await authenticate(uow, settings, token)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
 async def workspace_caller(
-    workspace_id: Annotated[uuid.UUID, Path()], caller: CurrentCaller, session: SessionDep
+    workspace_id: Annotated[uuid.UUID, Path()],
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    token: BearerToken,
 ) -> Caller:
     """The caller standing in the workspace named by the path; outsiders get 404."""
-    found = await WorkspaceRepository(session).get_membership(workspace_id, caller.user_id)
-    if found is None:
-        raise NotFound("Workspace not found.")
-    return caller.in_workspace(*found)
+    return await authenticate(uow, settings, token, workspace_id=workspace_id)
 
 
 WorkspaceCaller = Annotated[Caller, Depends(workspace_caller)]

@@ -74,5 +74,9 @@ def _create_postgres_engine(settings: Settings) -> AsyncEngine:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
+            # Prepared statements are cached per connection; a generic plan, made for no
+            # workspace in particular, is far off for one that holds most of the rows.
+            # (Through PgBouncer nothing is cached, so every plan is already custom.)
+            connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
         )
     return create_async_engine(settings.database_url, **options)

@@ -13,18 +13,27 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.engine import READ_ONLY
+
 Record = Callable[[AsyncSession], Awaitable[object]]
 
 
 class UnitOfWork:
     session: AsyncSession
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool = False
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self._read_only = read_only
         self._kept: list[Record] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessionmaker()
+        if self._read_only:
+            # Work that only reads says so up front: on SQLite it then reads a snapshot
+            # instead of queueing for the single writer's lock.
+            await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     async def __aexit__(

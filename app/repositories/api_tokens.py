@@ -3,8 +3,9 @@ from datetime import datetime
 
 from sqlalchemy import Select, or_, select, update
 
-from app.db.models import ApiToken, User
+from app.db.models import ApiToken, Membership, User, Workspace
 from app.repositories.base import Repository
+from app.repositories.memberships import with_standing
 from app.security import API_TOKEN_PREFIX, new_secret_token, token_digest
 
 # Enough of the secret to recognize a token by in a list, far too little to guess the rest.
@@ -15,8 +16,11 @@ class ApiTokenRepository(Repository[ApiToken]):
     model = ApiToken
     not_found_detail = "API token not found."
 
-    async def find_live(self, secret: str, now: datetime) -> tuple[ApiToken, User] | None:
-        """The token with this secret, neither revoked nor expired, and its active user."""
+    async def find_live(
+        self, secret: str, now: datetime, workspace_id: uuid.UUID | None
+    ) -> tuple[ApiToken, User, Membership | None, Workspace | None] | None:
+        """The token with this secret, neither revoked nor expired, its active user, and
+        their standing in the workspace `workspace_id`."""
         statement = (
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
@@ -28,8 +32,8 @@ class ApiTokenRepository(Repository[ApiToken]):
                 User.deleted_at.is_(None),
             )
         )
-        row = (await self.session.execute(statement)).one_or_none()
-        return (row[0], row[1]) if row else None
+        row = (await self.session.execute(with_standing(statement, User.id, workspace_id))).first()
+        return (row[0], row[1], row[2], row[3]) if row else None
 
     async def record_use(self, token_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(

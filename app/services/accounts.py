@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import ApiToken, User
+from app.db.models import ApiToken, Membership, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
-from app.errors import Forbidden, NotAuthenticated, TooManyAttempts
+from app.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from app.repositories.api_tokens import ApiTokenRepository
 from app.repositories.login_attempts import LoginAttemptRepository
 from app.repositories.refresh_tokens import RefreshTokenRepository
@@ -208,34 +208,50 @@ def require_registration_open(settings: Settings) -> None:
         raise Forbidden("Registration is disabled on this server.")
 
 
-async def authenticate(session: AsyncSession, settings: Settings, bearer: str | None) -> Caller:
-    """The caller a bearer token stands for: a JWT access token or a personal API token."""
+async def authenticate(
+    uow: UnitOfWork,
+    settings: Settings,
+    bearer: str | None,
+    *,
+    workspace_id: uuid.UUID | None = None,
+) -> Caller:
+    """The caller a bearer token stands for (a JWT access token or a personal API token) and,
+    given a workspace, their standing in it: one statement either way. Outside that
+    workspace the caller gets "not found", never a hint that it exists."""
     if not bearer:
         raise NotAuthenticated("Not authenticated.")
     if bearer.startswith(API_TOKEN_PREFIX):
-        return await _api_token_caller(session, bearer)
+        now = utcnow()
+        found = await ApiTokenRepository(uow.session).find_live(bearer, now, workspace_id)
+        if found is None:
+            raise NotAuthenticated("The API token is invalid, expired or revoked.")
+        token, user, membership, workspace = found
+        if token.last_used_at is None or token.last_used_at <= now - LAST_USED_PRECISION:
+            # Its own short transaction, so that reads stay reads.
+            token_id = token.id
+            uow.keep_regardless(
+                lambda session: ApiTokenRepository(session).record_use(token_id, now)
+            )
+        return _standing(Caller(user, SignIn.API_TOKEN), membership, workspace, workspace_id)
     try:
         claims = decode_access_token(bearer, secret_key=settings.secret_key)
     except InvalidToken as exc:
         raise NotAuthenticated("The access token is invalid or expired.") from exc
-    user = await session.get(User, claims.user_id)
-    if (
-        user is None
-        or not user.is_active
-        or user.deleted_at is not None
-        or user.token_generation != claims.token_generation
-    ):
+    found_user = await UserRepository(uow.session).get_active(claims.user_id, workspace_id)
+    if found_user is None or found_user[0].token_generation != claims.token_generation:
         raise NotAuthenticated("The access token is no longer valid.")
-    return Caller(user, SignIn.SESSION)
+    user, membership, workspace = found_user
+    return _standing(Caller(user, SignIn.SESSION), membership, workspace, workspace_id)
 
 
-async def _api_token_caller(session: AsyncSession, secret: str) -> Caller:
-    tokens = ApiTokenRepository(session)
-    now = utcnow()
-    found = await tokens.find_live(secret, now)
-    if found is None:
-        raise NotAuthenticated("The API token is invalid, expired or revoked.")
-    token, user = found
-    if token.last_used_at is None or token.last_used_at <= now - LAST_USED_PRECISION:
-        await tokens.record_use(token.id, now)
-    return Caller(user, SignIn.API_TOKEN)
+def _standing(
+    caller: Caller,
+    membership: Membership | None,
+    workspace: Workspace | None,
+    workspace_id: uuid.UUID | None,
+) -> Caller:
+    if workspace_id is None:
+        return caller
+    if membership is None or workspace is None:
+        raise NotFound("Workspace not found.")
+    return caller.in_workspace(workspace, membership)
