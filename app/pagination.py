@@ -42,10 +42,12 @@ class SortKey:
         return [self.column.asc(), self.id_column.asc()]
 
     def after(self, value: Any, row_id: uuid.UUID) -> ColumnElement[bool]:
-        # Spelled out rather than as a row-value comparison so both databases use the index.
+        # Spelled out rather than as a row-value comparison so both databases use the index;
+        # the leading range on the column alone lets the index seek to the page instead of
+        # scanning every row before it.
         if self.descending:
-            return or_(self.column < value, and_(self.column == value, self.id_column < row_id))
-        return or_(self.column > value, and_(self.column == value, self.id_column > row_id))
+            return and_(self.column <= value, or_(self.column < value, self.id_column < row_id))
+        return and_(self.column >= value, or_(self.column > value, self.id_column > row_id))
 
 
 def _encode_value(value: Any) -> Any:

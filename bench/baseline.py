@@ -429,7 +429,7 @@ async def list_entries(request: Request, db: asyncpg.Connection, caller: Caller)
         args.extend(decode_cursor(cursor))
         at, after = len(args) - 1, len(args)
         # Spelled out as the API spells it, so both run the same plan.
-        conditions.append(f"(start_at < ${at} OR (start_at = ${at} AND id < ${after}))")
+        conditions.append(f"start_at <= ${at} AND (start_at < ${at} OR id < ${after})")
     args.append(limit + 1)
     rows = await db.fetch(
         f"SELECT {ENTRY_COLUMNS} FROM time_entries WHERE {' AND '.join(conditions)} "
