@@ -98,6 +98,11 @@ class PageResult(Generic[T]):
     total: int | None = None
 
 
+def _selects_one_entity(statement: Select[Any]) -> bool:
+    descriptions = statement.column_descriptions
+    return len(descriptions) == 1 and isinstance(descriptions[0]["expr"], type)
+
+
 async def paginate(
     session: AsyncSession, statement: Select[tuple[M]], sort: SortKey, params: PageParams
 ) -> PageResult[M]:
@@ -111,7 +116,9 @@ async def paginate(
         value, row_id = decode_cursor(sort, params.cursor)
         page_statement = page_statement.where(sort.after(value, row_id))
     page_statement = page_statement.order_by(*sort.order_by()).limit(params.limit + 1)
-    rows = list((await session.scalars(page_statement)).all())
+    result = await session.execute(page_statement)
+    # One ORM entity comes back as objects, columns as rows; both read by attribute below.
+    rows = list(result.scalars() if _selects_one_entity(statement) else result.all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

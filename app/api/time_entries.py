@@ -137,7 +137,7 @@ async def bulk_delete_time_entries(
 async def get_time_entry(
     entry_id: uuid.UUID, caller: WorkspaceCaller, entries: Entries, response: Response
 ) -> TimeEntryRead:
-    entry = await entries.get(entry_id, include_deleted=True)
+    entry = await entries.get_row(entry_id, include_deleted=True)
     return respond(response, TimeEntryRead, entry, caller)
 
 

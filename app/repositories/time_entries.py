@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, insert, or_, select
+from sqlalchemy import Row, Select, String, cast, delete, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +13,22 @@ from app.db.types import utcnow
 from app.repositories.base import Repository, ScopedRepository
 
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
+
+# An entry as reads render it: its columns and `tag_ids`.
+EntryRow = Row[Any]
+
+# An entry's tags in the same statement as the entry: their ids, comma-separated.
+_TAG_IDS = (
+    select(func.aggregate_strings(cast(time_entry_tags.c.tag_id, String), ","))
+    .where(time_entry_tags.c.time_entry_id == TimeEntry.id)
+    .scalar_subquery()
+    .label("tag_ids")
+)
+# What reads render: every column but the importer's bookkeeping, and the tags.
+_READ_COLUMNS = (
+    *(column for column in TimeEntry.__table__.c if column.key != "external_id"),
+    _TAG_IDS,
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,23 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
     def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
         return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
 
-    def filtered(self, filters: EntryFilters) -> Select[tuple[TimeEntry]]:
-        statement = self.select(include_deleted=filters.include_deleted)
+    def rows(self, *, include_deleted: bool = False) -> Select[Any]:
+        """Entries as plain rows with their tag ids: what reads render, in one statement,
+        without the bookkeeping of ORM objects."""
+        statement = self.scope(select(*_READ_COLUMNS))
+        if not include_deleted:
+            statement = statement.where(TimeEntry.deleted_at.is_(None))
+        return statement
+
+    async def get_row(self, entry_id: uuid.UUID, *, include_deleted: bool = False) -> EntryRow:
+        statement = self.rows(include_deleted=include_deleted).where(TimeEntry.id == entry_id)
+        row = (await self.session.execute(statement)).one_or_none()
+        if row is None:
+            raise self.not_found()
+        return row
+
+    def filtered(self, filters: EntryFilters) -> Select[Any]:
+        statement = self.rows(include_deleted=filters.include_deleted)
         conditions: list[Any] = []
         if filters.from_ is not None:
             conditions.append(TimeEntry.start_at >= filters.from_)

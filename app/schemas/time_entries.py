@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import MISSING, BaseModel, Field, computed_field, field_validator
+from pydantic import MISSING, AliasChoices, BaseModel, Field, computed_field, field_validator
 
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
@@ -63,7 +63,7 @@ class TimeEntryRead(RatesHidden):
     user_id: uuid.UUID
     project_id: uuid.UUID | None
     task_id: uuid.UUID | None
-    tag_ids: list[uuid.UUID] = Field(validation_alias="tags")
+    tag_ids: list[uuid.UUID] = Field(validation_alias=AliasChoices("tag_ids", "tags"))
     description: str
     start_at: datetime
     end_at: datetime | None
@@ -80,7 +80,12 @@ class TimeEntryRead(RatesHidden):
 
     @field_validator("tag_ids", mode="before")
     @classmethod
-    def _tag_ids(cls, tags: list[Any]) -> list[uuid.UUID]:
+    def _tag_ids(cls, tags: str | list[Any] | None) -> list[uuid.UUID]:
+        """From a read row, the comma-separated ids; from an entry object, its tags."""
+        if tags is None:
+            return []
+        if isinstance(tags, str):
+            return sorted(uuid.UUID(tag_id) for tag_id in tags.split(","))
         return sorted(tag.id for tag in tags)
 
     @computed_field  # type: ignore[prop-decorator]

@@ -20,6 +20,7 @@ from app.errors import Conflict, DomainError, NotFound, ReferenceMissing
 from app.repositories.entry_references import EntryReferenceRepository
 from app.repositories.time_entries import (
     RUNNING_CONFLICT,
+    EntryRow,
     RunningEntryRepository,
     TimeEntryRepository,
 )
@@ -71,12 +72,12 @@ class TimeEntryService:
 
     # Single entries
 
-    async def create(self, values: dict[str, Any]) -> TimeEntry:
+    async def create(self, values: dict[str, Any]) -> EntryRow:
         running = values.get("end_at") is None
         source = EntrySource.TIMER if running else policies.source_of_writes(self.caller)
         return await self._fresh(await self._write(None, values, source=source))
 
-    async def update(self, entry: TimeEntry, changes: dict[str, Any]) -> TimeEntry:
+    async def update(self, entry: TimeEntry, changes: dict[str, Any]) -> EntryRow:
         return await self._fresh(await self._write(entry, changes))
 
     async def delete(self, entry: TimeEntry) -> None:
@@ -90,7 +91,7 @@ class TimeEntryService:
 
     # The timer
 
-    async def start_timer(self, values: dict[str, Any]) -> TimeEntry:
+    async def start_timer(self, values: dict[str, Any]) -> EntryRow:
         """Stop the caller's running entry, wherever it runs, and start a new one here."""
         await self._lock({self.caller.user_id})
         # Read after the lock: the entry being stopped may have started just before.
@@ -296,6 +297,6 @@ class TimeEntryService:
             await self.entries.lock_users(wanted)
             self._locked |= wanted
 
-    async def _fresh(self, entry: TimeEntry) -> TimeEntry:
+    async def _fresh(self, entry: TimeEntry) -> EntryRow:
         """The entry as stored, tags included, for the response."""
-        return (await self.entries.get_many([entry.id], include_deleted=True))[entry.id]
+        return await self.entries.get_row(entry.id, include_deleted=True)
