@@ -10,7 +10,7 @@ from rich.console import Console
 
 from app.config import Environment, Settings
 from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
 from app.errors import DomainError
@@ -45,7 +45,7 @@ def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Set
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with UnitOfWork(create_sessionmaker(engine)) as uow:
+            async with UnitOfWork(create_sessions(engine)) as uow:
                 return await action(uow)
         finally:
             await engine.dispose()

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_pre_ping: bool = False
+    db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pgbouncer: bool = False
     db_echo: bool = False
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)

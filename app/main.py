@@ -13,7 +13,7 @@ from app.api.problems import install_error_handlers
 from app.api.router import api_router
 from app.config import Settings, get_settings
 from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import create_engine, create_sessions
 from app.openapi import install_openapi, operation_id
 
 
@@ -24,7 +24,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrations.upgrade(settings.database_url)
     engine = create_engine(settings)
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessions = create_sessions(engine)
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.config import Environment, Settings, normalize_database_url
 from app.db import migrations
-from app.db.engine import create_engine, create_sessionmaker
+from app.db.engine import Sessions, create_engine, create_sessionmaker, create_sessions
 from app.db.models import Base
 from app.main import create_app
 from tests.factories import TEST_SECRET_KEY, Team, make_team
@@ -95,18 +95,29 @@ def sessionmaker(
 
 
 @pytest.fixture
+def sessions(
+    engine: AsyncEngine,
+    connection: AsyncConnection | None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Sessions:
+    """What the app and units of work open sessions from: the real pair for `committed`
+    tests, else both joined to the test's outer transaction."""
+    if connection is None:
+        return create_sessions(engine)
+    return Sessions.alike(sessionmaker)
+
+
+@pytest.fixture
 async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessionmaker() as session:
         yield session
 
 
 @pytest.fixture
-def app(
-    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> FastAPI:
+def app(settings: Settings, engine: AsyncEngine, sessions: Sessions) -> FastAPI:
     app = create_app(settings)
     app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
+    app.state.sessions = sessions
     return app
 
 

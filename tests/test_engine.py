@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
-from app.db.engine import READ_ONLY, create_engine
+from app.db.engine import READ_ONLY, create_engine, create_sessions
 from tests.factories import Team, auth_headers
 
 
@@ -82,3 +82,17 @@ async def test_sqlite_reads_a_snapshot_while_a_writer_holds_the_lock(
     # Writes still queue for the lock, so their check-then-write rules hold.
     created = await client.post(url, json={"name": "after"}, headers=auth_headers(team.admin))
     assert created.status_code == 201
+
+
+async def test_postgres_reads_outside_a_transaction(engine: AsyncEngine, is_postgres: bool) -> None:
+    """Read-only work sends no BEGIN and COMMIT: each statement is its own transaction."""
+    if not is_postgres:
+        pytest.skip("PostgreSQL only")
+    sessions = create_sessions(engine)
+    same_transaction = text("SELECT transaction_timestamp() = statement_timestamp()")
+    async with sessions.reading() as reading:
+        await reading.execute(text("SELECT pg_sleep(0.01)"))
+        assert (await reading.execute(same_transaction)).scalar_one() is True
+    async with sessions.writing() as writing:
+        await writing.execute(text("SELECT pg_sleep(0.01)"))
+        assert (await writing.execute(same_transaction)).scalar_one() is False

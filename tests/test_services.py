@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.db.engine import Sessions
 from app.db.models import ApiToken, LoginAttempt, ProjectMember, RefreshToken, Tag, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
@@ -60,13 +61,13 @@ def entry(start: float, end: float | None, **values: object) -> dict[str, object
 
 
 async def test_the_unit_of_work_commits_what_succeeds_and_keeps_records_of_what_fails(
-    sessionmaker: async_sessionmaker[AsyncSession], team: Team
+    sessions: Sessions, sessionmaker: async_sessionmaker[AsyncSession], team: Team
 ) -> None:
     workspace_id = team.workspace.id
-    async with UnitOfWork(sessionmaker) as uow:
+    async with UnitOfWork(sessions) as uow:
         await TagRepository(uow.session, workspace_id).create(name="committed")
     with pytest.raises(Conflict):
-        async with UnitOfWork(sessionmaker) as uow:
+        async with UnitOfWork(sessions) as uow:
             await TagRepository(uow.session, workspace_id).create(name="rolled back")
             uow.keep_regardless(
                 lambda session: TagRepository(session, workspace_id).create(name="kept")
@@ -257,13 +258,16 @@ async def test_only_workspace_members_join_projects_and_only_admins_add_them(
 
 
 async def test_a_refused_sign_in_is_counted(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, team: Team
+    sessions: Sessions,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    team: Team,
 ) -> None:
     email = team.member.email
     with pytest.raises(NotAuthenticated):
-        async with UnitOfWork(sessionmaker) as uow:
+        async with UnitOfWork(sessions) as uow:
             await AccountService(uow, settings).sign_in(email, "wrong", client_ip="10.0.0.1")
-    async with UnitOfWork(sessionmaker) as uow:
+    async with UnitOfWork(sessions) as uow:
         tokens = await AccountService(uow, settings).sign_in(
             email.upper(), DEFAULT_PASSWORD, client_ip="10.0.0.1"
         )
@@ -276,16 +280,19 @@ async def test_a_refused_sign_in_is_counted(
 
 
 async def test_a_reused_refresh_token_revokes_its_family_although_refused(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, team: Team
+    sessions: Sessions,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    team: Team,
 ) -> None:
-    async with UnitOfWork(sessionmaker) as uow:
+    async with UnitOfWork(sessions) as uow:
         first = await AccountService(uow, settings).sign_in(
             team.member.email, DEFAULT_PASSWORD, client_ip="10.0.0.2"
         )
-    async with UnitOfWork(sessionmaker) as uow:
+    async with UnitOfWork(sessions) as uow:
         await AccountService(uow, settings).refresh(first.refresh_token)
     with pytest.raises(NotAuthenticated):
-        async with UnitOfWork(sessionmaker) as uow:
+        async with UnitOfWork(sessions) as uow:
             await AccountService(uow, settings).refresh(first.refresh_token)
     async with sessionmaker() as session:
         live = select(func.count()).where(
@@ -295,11 +302,14 @@ async def test_a_reused_refresh_token_revokes_its_family_although_refused(
 
 
 async def test_a_wrong_current_password_is_refused_and_counted(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, team: Team
+    sessions: Sessions,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    team: Team,
 ) -> None:
     caller = Caller(team.member, SignIn.SESSION)
     with pytest.raises(Forbidden):
-        async with UnitOfWork(sessionmaker) as uow:
+        async with UnitOfWork(sessions) as uow:
             await AccountService(uow, settings).change_password(
                 caller, "wrong", "a-new-password", client_ip="10.0.0.3"
             )
@@ -309,16 +319,19 @@ async def test_a_wrong_current_password_is_refused_and_counted(
 
 
 async def test_api_token_use_is_recorded_at_most_once_a_minute(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, team: Team
+    sessions: Sessions,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    team: Team,
 ) -> None:
-    async with UnitOfWork(sessionmaker) as uow:
+    async with UnitOfWork(sessions) as uow:
         token, secret = await AccountService(uow, settings).issue_api_token(
             Caller(team.member, SignIn.SESSION), "script", None
         )
     last_used = select(ApiToken.last_used_at).where(ApiToken.id == token.id)
 
     async def use() -> object:
-        async with UnitOfWork(sessionmaker) as uow:
+        async with UnitOfWork(sessions) as uow:
             caller = await authenticate(uow, settings, secret)
             assert caller.user.id == team.member.id
             assert caller.signed_in_with is SignIn.API_TOKEN

@@ -34,7 +34,7 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """The request's unit of work. Used with `scope="function"`, so it commits before the
     response is sent: a client never sees success for a write that did not land."""
     read_only = request.method in READING_METHODS
-    async with UnitOfWork(request.app.state.sessionmaker, read_only=read_only) as uow:
+    async with UnitOfWork(request.app.state.sessions, read_only=read_only) as uow:
         yield uow
 
 

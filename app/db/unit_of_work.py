@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.engine import READ_ONLY
+from app.db.engine import Sessions
 
 Record = Callable[[AsyncSession], Awaitable[object]]
 
@@ -21,19 +21,14 @@ Record = Callable[[AsyncSession], Awaitable[object]]
 class UnitOfWork:
     session: AsyncSession
 
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool = False
-    ) -> None:
-        self._sessionmaker = sessionmaker
+    def __init__(self, sessions: Sessions, *, read_only: bool = False) -> None:
+        self._sessions = sessions
+        # Work that only reads says so up front, and the database serves it more cheaply.
         self._read_only = read_only
         self._kept: list[Record] = []
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessionmaker()
-        if self._read_only:
-            # Work that only reads says so up front: on SQLite it then reads a snapshot
-            # instead of queueing for the single writer's lock.
-            await self.session.connection(execution_options={READ_ONLY: True})
+        self.session = (self._sessions.reading if self._read_only else self._sessions.writing)()
         return self
 
     async def __aexit__(
@@ -59,6 +54,6 @@ class UnitOfWork:
         # After the main transaction has ended, so that SQLite's single writer is free.
         kept, self._kept = self._kept, []
         for record in kept:
-            async with self._sessionmaker() as session:
+            async with self._sessions.writing() as session:
                 await record(session)
                 await session.commit()
