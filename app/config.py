@@ -44,8 +44,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
 
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    # Connections a worker keeps open. Requests beyond it wait for one rather than open
+    # (and close) one of their own: connecting costs far more than a short wait.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_pre_ping: bool = False
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pgbouncer: bool = False
