@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 
 from app.db.models import ApiToken, Membership, User, Workspace
 from app.repositories.base import Repository
@@ -10,6 +10,21 @@ from app.security import API_TOKEN_PREFIX, new_secret_token, token_digest
 
 # Enough of the secret to recognize a token by in a list, far too little to guess the rest.
 DISPLAY_PREFIX_LENGTH = 12
+
+# Built once, so that each request reuses the statement's cache key and compiled form.
+_LIVE_TOKEN = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
+        User.is_active.is_(True),
+        User.deleted_at.is_(None),
+    )
+)
+_LIVE_TOKEN_ALONE = with_standing(_LIVE_TOKEN, User.id, None)
+_LIVE_TOKEN_IN_WORKSPACE = with_standing(_LIVE_TOKEN, User.id, bindparam("workspace_id"))
 
 
 class ApiTokenRepository(Repository[ApiToken]):
@@ -21,18 +36,13 @@ class ApiTokenRepository(Repository[ApiToken]):
     ) -> tuple[ApiToken, User, Membership | None, Workspace | None] | None:
         """The token with this secret, neither revoked nor expired, its active user, and
         their standing in the workspace `workspace_id`."""
-        statement = (
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(
-                ApiToken.token_hash == token_digest(secret),
-                ApiToken.revoked_at.is_(None),
-                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-                User.is_active.is_(True),
-                User.deleted_at.is_(None),
-            )
-        )
-        row = (await self.session.execute(with_standing(statement, User.id, workspace_id))).first()
+        values = {"token_hash": token_digest(secret), "now": now}
+        if workspace_id is None:
+            result = await self.session.execute(_LIVE_TOKEN_ALONE, values)
+        else:
+            values["workspace_id"] = workspace_id
+            result = await self.session.execute(_LIVE_TOKEN_IN_WORKSPACE, values)
+        row = result.first()
         return (row[0], row[1], row[2], row[3]) if row else None
 
     async def record_use(self, token_id: uuid.UUID, now: datetime) -> None:

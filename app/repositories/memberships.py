@@ -13,7 +13,9 @@ BY_JOINING_ORDER = SortKey(Membership.created_at, Membership.id)
 
 
 def with_standing(
-    statement: Select[Any], user_id: ColumnElement[uuid.UUID], workspace_id: uuid.UUID | None
+    statement: Select[Any],
+    user_id: ColumnElement[uuid.UUID],
+    workspace_id: ColumnElement[uuid.UUID] | None,
 ) -> Select[Any]:
     """`statement` with two more columns: the user's membership in the workspace
     `workspace_id` and that workspace while it is live; None and None otherwise."""

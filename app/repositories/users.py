@@ -1,10 +1,17 @@
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.db.models import Membership, User, Workspace
 from app.repositories.base import Repository
 from app.repositories.memberships import with_standing
+
+# Built once, so that each request reuses the statement's cache key and compiled form.
+_ACTIVE_USER = select(User).where(
+    User.id == bindparam("user_id"), User.is_active.is_(True), User.deleted_at.is_(None)
+)
+_ACTIVE_USER_ALONE = with_standing(_ACTIVE_USER, User.id, None)
+_ACTIVE_USER_IN_WORKSPACE = with_standing(_ACTIVE_USER, User.id, bindparam("workspace_id"))
 
 
 class UserRepository(Repository[User]):
@@ -24,8 +31,11 @@ class UserRepository(Repository[User]):
         self, user_id: uuid.UUID, workspace_id: uuid.UUID | None
     ) -> tuple[User, Membership | None, Workspace | None] | None:
         """The active user by id, with their standing in the workspace `workspace_id`."""
-        statement = select(User).where(
-            User.id == user_id, User.is_active.is_(True), User.deleted_at.is_(None)
-        )
-        row = (await self.session.execute(with_standing(statement, User.id, workspace_id))).first()
+        if workspace_id is None:
+            result = await self.session.execute(_ACTIVE_USER_ALONE, {"user_id": user_id})
+        else:
+            result = await self.session.execute(
+                _ACTIVE_USER_IN_WORKSPACE, {"user_id": user_id, "workspace_id": workspace_id}
+            )
+        row = result.first()
         return (row[0], row[1], row[2]) if row else None
