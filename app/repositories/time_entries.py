@@ -1,5 +1,5 @@
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,18 @@ RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
 
 # An entry as reads render it: its columns and `tag_ids`.
 EntryRow = Row[Any]
+
+
+class WrittenEntry:
+    """An entry just written, as reads render it: the object's columns and its tag ids."""
+
+    def __init__(self, entry: TimeEntry, tag_ids: Iterable[uuid.UUID]) -> None:
+        self.entry = entry
+        self.tag_ids = sorted(tag_ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.entry, name)
+
 
 # An entry's tags in the same statement as the entry: their ids, comma-separated.
 _TAG_IDS = (
@@ -174,6 +186,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         tag_ids: list[uuid.UUID] | None = None,
     ) -> TimeEntry:
         """Insert (`entry` None) or update an entry and, when given, replace its tags."""
+        replaces_tags = entry is not None and tag_ids is not None
         if entry is None:
             entry = TimeEntry(workspace_id=self.workspace_id, **values)
             self.session.add(entry)
@@ -185,16 +198,16 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
                 # version and updated_at, so ETags and syncing clients see it.
                 entry.updated_at = utcnow()
         await self.flush()
-        if tag_ids is not None:
+        if replaces_tags:
             await self.session.execute(
                 delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == entry.id)
             )
-            if tag_ids:
-                rows = [
-                    {"time_entry_id": entry.id, "tag_id": tag_id, "workspace_id": self.workspace_id}
-                    for tag_id in tag_ids
-                ]
-                await self.session.execute(insert(time_entry_tags), rows)
+        if tag_ids:
+            rows = [
+                {"time_entry_id": entry.id, "tag_id": tag_id, "workspace_id": self.workspace_id}
+                for tag_id in tag_ids
+            ]
+            await self.session.execute(insert(time_entry_tags), rows)
         return entry
 
 

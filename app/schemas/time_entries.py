@@ -81,12 +81,12 @@ class TimeEntryRead(RatesHidden):
     @field_validator("tag_ids", mode="before")
     @classmethod
     def _tag_ids(cls, tags: str | list[Any] | None) -> list[uuid.UUID]:
-        """From a read row, the comma-separated ids; from an entry object, its tags."""
+        """From a read row, the comma-separated ids; from an entry, its tags or tag ids."""
         if tags is None:
             return []
         if isinstance(tags, str):
             return sorted(uuid.UUID(tag_id) for tag_id in tags.split(","))
-        return sorted(tag.id for tag in tags)
+        return sorted(getattr(tag, "id", tag) for tag in tags)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

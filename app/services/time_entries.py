@@ -20,9 +20,9 @@ from app.errors import Conflict, DomainError, NotFound, ReferenceMissing
 from app.repositories.entry_references import EntryReferenceRepository
 from app.repositories.time_entries import (
     RUNNING_CONFLICT,
-    EntryRow,
     RunningEntryRepository,
     TimeEntryRepository,
+    WrittenEntry,
 )
 from app.services import entry_rules, policies
 from app.services.caller import Caller
@@ -72,13 +72,13 @@ class TimeEntryService:
 
     # Single entries
 
-    async def create(self, values: dict[str, Any]) -> EntryRow:
+    async def create(self, values: dict[str, Any]) -> WrittenEntry:
         running = values.get("end_at") is None
         source = EntrySource.TIMER if running else policies.source_of_writes(self.caller)
-        return await self._fresh(await self._write(None, values, source=source))
+        return await self._write(None, values, source=source)
 
-    async def update(self, entry: TimeEntry, changes: dict[str, Any]) -> EntryRow:
-        return await self._fresh(await self._write(entry, changes))
+    async def update(self, entry: TimeEntry, changes: dict[str, Any]) -> WrittenEntry:
+        return await self._write(entry, changes)
 
     async def delete(self, entry: TimeEntry) -> None:
         await self.entries.soft_delete(entry)
@@ -91,13 +91,12 @@ class TimeEntryService:
 
     # The timer
 
-    async def start_timer(self, values: dict[str, Any]) -> EntryRow:
+    async def start_timer(self, values: dict[str, Any]) -> WrittenEntry:
         """Stop the caller's running entry, wherever it runs, and start a new one here."""
         await self._lock({self.caller.user_id})
         # Read after the lock: the entry being stopped may have started just before.
         values = {**values, "start_at": utcnow(), "end_at": None}
-        entry = await self._write(None, values, source=EntrySource.TIMER, stop_running=True)
-        return await self._fresh(entry)
+        return await self._write(None, values, source=EntrySource.TIMER, stop_running=True)
 
     async def stop_timer(self) -> TimeEntry:
         await self._lock({self.caller.user_id})
@@ -158,7 +157,7 @@ class TimeEntryService:
         *,
         source: EntrySource | None = None,
         stop_running: bool = False,
-    ) -> TimeEntry:
+    ) -> WrittenEntry:
         """Check `changes` against `entry` (None: a new entry), then write them.
 
         Everything that can refuse runs before anything is written, so a refused change
@@ -228,7 +227,12 @@ class TimeEntryService:
         values = {name: value for name, value in after.items() if changed(name)}
         if source is not None:
             values["source"] = source
-        return await self.entries.write(entry, values, tag_ids)
+        written = await self.entries.write(entry, values, tag_ids)
+        # After the flush the object holds every column; its tags are the ones just written
+        # or, unchanged, the ones it had: the response needs no read-back.
+        if tag_ids is None:
+            tag_ids = [] if entry is None else [tag.id for tag in entry.tags]
+        return WrittenEntry(written, tag_ids)
 
     async def _rate(self, after: dict[str, Any], project: ProjectFacts | None) -> int | None:
         if not after["billable"]:
@@ -279,6 +283,8 @@ class TimeEntryService:
         stop_running: bool = False,
     ) -> None:
         """Make [start_at, end_at) the user's: one running entry, and no overlap if forbidden."""
+        if end_at is not None and not self.workspace.prevent_overlaps:
+            return  # finished time where overlaps are allowed: no rule to hold
         await self._lock({user_id} | ({previous_user_id} if previous_user_id else set()))
         if end_at is None:
             running = await self.running.get_for_user(user_id)
@@ -296,7 +302,3 @@ class TimeEntryService:
         if wanted:
             await self.entries.lock_users(wanted)
             self._locked |= wanted
-
-    async def _fresh(self, entry: TimeEntry) -> EntryRow:
-        """The entry as stored, tags included, for the response."""
-        return await self.entries.get_row(entry.id, include_deleted=True)
