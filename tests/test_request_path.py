@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.factories import Team, auth_headers, make_entry, make_project, make_tag
-from tests.tracking import entries_url
+from tests.tracking import entries_url, tag_entry
 
 # Unversioned rows, and bulk routes that answer per item.
 WITHOUT_IF_MATCH = {
@@ -122,3 +122,26 @@ async def test_creating_an_entry_checks_its_references_and_inserts(
     # Overlaps are allowed in this workspace and the entry is finished: nothing to lock.
     kinds = [statement.split()[0] for statement in statements]
     assert kinds == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT"], statements
+
+
+@pytest.mark.committed
+async def test_reading_entries_is_one_statement_after_the_caller(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    committed_team: Team,
+    statements: list[str],
+) -> None:
+    team = committed_team
+    async with sessionmaker() as session:
+        tag = await make_tag(session, team.workspace)
+        entry = await make_entry(session, team.workspace, team.member)
+        await tag_entry(session, entry, tag)
+        await session.commit()
+    headers = auth_headers(team.member)
+    for url in (f"{entries_url(team.workspace)}/{entry.id}", entries_url(team.workspace)):
+        statements.clear()
+        response = await client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        # The caller with their membership, then the entries with their tag ids.
+        assert len(statements) == 2, statements
+    assert response.json()["items"][0]["tag_ids"] == [str(tag.id)]

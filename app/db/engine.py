@@ -1,5 +1,6 @@
 """Engine and session factories, configured for SQLite or PostgreSQL."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,18 @@ class Sessions:
 
     writing: async_sessionmaker[AsyncSession]
     reading: async_sessionmaker[AsyncSession]
+    # SQLite has one writer at a time. Writers of this process wait their turn here, in
+    # order, instead of polling the file lock with growing sleeps, which made the slowest
+    # writes wait seconds; other processes still meet the lock's busy timeout.
+    writers: asyncio.Lock | None = None
+
+    async def queue_writer(self) -> None:
+        if self.writers is not None:
+            await self.writers.acquire()
+
+    def release_writer(self) -> None:
+        if self.writers is not None:
+            self.writers.release()
 
     @classmethod
     def alike(cls, sessionmaker: async_sessionmaker[AsyncSession]) -> "Sessions":
@@ -54,8 +67,13 @@ _READING_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:
-    reading = engine.execution_options(**_READING_OPTIONS[engine.dialect.name])
-    return Sessions(writing=create_sessionmaker(engine), reading=create_sessionmaker(reading))
+    dialect = engine.dialect.name
+    reading = engine.execution_options(**_READING_OPTIONS[dialect])
+    return Sessions(
+        writing=create_sessionmaker(engine),
+        reading=create_sessionmaker(reading),
+        writers=asyncio.Lock() if dialect == "sqlite" else None,
+    )
 
 
 def _create_sqlite_engine(settings: Settings) -> AsyncEngine:

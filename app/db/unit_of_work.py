@@ -28,7 +28,11 @@ class UnitOfWork:
         self._kept: list[Record] = []
 
     async def __aenter__(self) -> Self:
-        self.session = (self._sessions.reading if self._read_only else self._sessions.writing)()
+        if self._read_only:
+            self.session = self._sessions.reading()
+        else:
+            await self._sessions.queue_writer()
+            self.session = self._sessions.writing()
         return self
 
     async def __aexit__(
@@ -44,6 +48,8 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if not self._read_only:
+                self._sessions.release_writer()
             await self._write_kept()
 
     def keep_regardless(self, record: Record) -> None:
@@ -54,6 +60,10 @@ class UnitOfWork:
         # After the main transaction has ended, so that SQLite's single writer is free.
         kept, self._kept = self._kept, []
         for record in kept:
-            async with self._sessions.writing() as session:
-                await record(session)
-                await session.commit()
+            await self._sessions.queue_writer()
+            try:
+                async with self._sessions.writing() as session:
+                    await record(session)
+                    await session.commit()
+            finally:
+                self._sessions.release_writer()
