@@ -9,6 +9,7 @@ from app.api import (
     members,
     project_members,
     projects,
+    reports,
     tags,
     tasks,
     time_entries,
@@ -23,6 +24,7 @@ api_router = APIRouter()
 api_router.include_router(time_entries.router)
 api_router.include_router(timer.router)
 api_router.include_router(timer.me_router)
+api_router.include_router(reports.router)
 api_router.include_router(projects.router)
 api_router.include_router(tasks.router)
 api_router.include_router(tags.router)

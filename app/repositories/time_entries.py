@@ -84,10 +84,10 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
     def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
         return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
 
-    def rows(self, *, include_deleted: bool = False) -> Select[Any]:
-        """Entries as plain rows with their tag ids: what reads render, in one statement,
-        without the bookkeeping of ORM objects."""
-        statement = self.scope(select(*_READ_COLUMNS))
+    def rows(self, *columns: Any, include_deleted: bool = False) -> Select[Any]:
+        """Entries as plain rows: by default with their tag ids, what reads render, in one
+        statement and without the bookkeeping of ORM objects; else `columns` of them."""
+        statement = self.scope(select(*(columns or _READ_COLUMNS)))
         if not include_deleted:
             statement = statement.where(TimeEntry.deleted_at.is_(None))
         return statement
@@ -99,8 +99,9 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             raise self.not_found()
         return row
 
-    def filtered(self, filters: EntryFilters) -> Select[Any]:
-        statement = self.rows(include_deleted=filters.include_deleted)
+    def filtered(self, filters: EntryFilters, *columns: Any) -> Select[Any]:
+        """The entries `filters` select, as `rows(*columns)` gives them."""
+        statement = self.rows(*columns, include_deleted=filters.include_deleted)
         conditions: list[Any] = []
         if filters.from_ is not None:
             conditions.append(TimeEntry.start_at >= filters.from_)

@@ -102,8 +102,21 @@ class TimeEntrySort(StrEnum):
     UPDATED_AT = "updated_at"
 
 
-class TimeEntryFilters(Input):
-    """Filters of the entry list; repeated parameters match any of their values."""
+class EntryCriteria(Input):
+    """Which entries, by what they point at; repeated parameters match any of their values.
+    Lists, reports and exports share them."""
+
+    user_id: list[uuid.UUID] = []
+    project_id: list[uuid.UUID] = []
+    client_id: list[uuid.UUID] = []
+    task_id: list[uuid.UUID] = []
+    tag_id: list[uuid.UUID] = Field(default=[], description="Entries having any of these tags.")
+    billable: bool | None = None
+    q: str | None = Field(default=None, max_length=200, description="Description contains.")
+
+
+class TimeEntryFilters(EntryCriteria):
+    """Filters of the entry list."""
 
     from_: UTCDatetime | None = Field(
         default=None, alias="from", description="Entries starting at or after this instant."
@@ -111,14 +124,7 @@ class TimeEntryFilters(Input):
     to: UTCDatetime | None = Field(
         default=None, description="Entries starting before this instant."
     )
-    user_id: list[uuid.UUID] = []
-    project_id: list[uuid.UUID] = []
-    client_id: list[uuid.UUID] = []
-    task_id: list[uuid.UUID] = []
-    tag_id: list[uuid.UUID] = Field(default=[], description="Entries having any of these tags.")
-    billable: bool | None = None
     running: bool | None = None
-    q: str | None = Field(default=None, max_length=200, description="Description contains.")
     updated_since: UTCDatetime | None = Field(
         default=None, description="Entries changed at or after this instant."
     )
