@@ -1,8 +1,11 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
+from zoneinfo import available_timezones
 
 import typer
 from pydantic import ValidationError
@@ -14,9 +17,12 @@ from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
 from app.errors import DomainError
+from app.repositories.time_entries import EntryFilters
+from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
+from app.services.exports import ExportFormat, ExportScope, export_entries
 
 T = TypeVar("T")
 
@@ -177,6 +183,66 @@ def users_deactivate(email: Annotated[str, typer.Option(prompt=True)]) -> None:
         err_console.print(f"[red]No user with email {email}.[/red]")
         raise typer.Exit(1)
     console.print(f"Deactivated user {user.email} ({user.id}).")
+
+
+def _instant(value: str | None, option: str) -> datetime | None:
+    """A date (its midnight in UTC) or a datetime with an offset, for --from and --to."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or (parsed.tzinfo is None and len(value) != 10):
+        err_console.print(f"[red]{option}: give a date or a datetime with an offset.[/red]")
+        raise typer.Exit(2)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@cli.command("export")
+def export(
+    workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", help="csv (native), toggl_csv or json.")
+    ] = ExportFormat.CSV,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Entries starting at or after this.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Entries starting before this.")] = None,
+    user_id: Annotated[list[uuid.UUID] | None, typer.Option(help="Only these users.")] = None,
+    project_id: Annotated[list[uuid.UUID] | None, typer.Option(help="Only these projects.")] = None,
+    timezone: Annotated[str, typer.Option(help="Timezone of toggl_csv's dates.")] = "UTC",
+) -> None:
+    """Write a workspace's time entries, everyone's and with rates, to standard output."""
+    filters = EntryFilters(
+        from_=_instant(start, "--from"),
+        to=_instant(end, "--to"),
+        user_id=user_id or (),
+        project_id=project_id or (),
+    )
+    settings = _settings()
+
+    async def run() -> bool:
+        engine = create_engine(settings)
+        sessions = create_sessions(engine)
+        try:
+            async with sessions.reading() as session:
+                found = await WorkspaceRepository(session).get_or_none(workspace)
+            if found is None:
+                return False
+            scope = ExportScope(found, viewer_id=None, shows_rates=True, timezone=timezone)
+            async for chunk in export_entries(sessions, scope, filters, export_format):
+                typer.echo(chunk, nl=False)
+            return True
+        finally:
+            await engine.dispose()
+
+    if timezone not in available_timezones():
+        err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
+        raise typer.Exit(2)
+    if not asyncio.run(run()):
+        err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from app.api import (
     api_tokens,
     auth,
     clients,
+    exports,
     members,
     project_members,
     projects,
@@ -21,6 +22,7 @@ from app.api import (
 api_router = APIRouter()
 # Routers are tried in this order, route by route: the busiest come first, so that tracking
 # requests do not pay for matching every other path of the API.
+api_router.include_router(exports.router)
 api_router.include_router(time_entries.router)
 api_router.include_router(timer.router)
 api_router.include_router(timer.me_router)

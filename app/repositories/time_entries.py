@@ -30,7 +30,7 @@ class WrittenEntry:
 
 
 # An entry's tags in the same statement as the entry: their ids, comma-separated.
-_TAG_IDS = (
+TAG_IDS = (
     select(func.aggregate_strings(cast(time_entry_tags.c.tag_id, String), ","))
     .where(time_entry_tags.c.time_entry_id == TimeEntry.id)
     .scalar_subquery()
@@ -39,7 +39,7 @@ _TAG_IDS = (
 # What reads render: every column but the importer's bookkeeping, and the tags.
 _READ_COLUMNS = (
     *(column for column in TimeEntry.__table__.c if column.key != "external_id"),
-    _TAG_IDS,
+    TAG_IDS,
 )
 
 
