@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.repositories.memberships import MembershipRepository
 from tests.factories import Team, auth_headers, make_entry, make_project, make_project_member
+from tests.reporting import summary
 
 QUARTER = timedelta(minutes=15)
 
@@ -19,13 +20,8 @@ def utc(*parts: int) -> datetime:
 
 
 async def buckets(client: AsyncClient, team: Team, **params: Any) -> list[tuple[str, int]]:
-    response = await client.get(
-        f"/api/v1/workspaces/{team.workspace.id}/reports/summary",
-        params=params,
-        headers=auth_headers(team.admin),
-    )
-    assert response.status_code == 200, response.text
-    return [(group["key"], group["seconds"]) for group in response.json()["groups"]]
+    report = await summary(client, team, team.admin, **params)
+    return [(group["key"], group["seconds"]) for group in report["groups"]]
 
 
 @pytest.mark.parametrize(
@@ -230,12 +226,7 @@ async def test_amounts_follow_the_rate_each_entry_took(
         assert created.status_code == 201, created.text
     team.workspace.default_hourly_rate_cents = 9999  # later changes leave snapshots alone
     await session.flush()
-    response = await client.get(
-        f"/api/v1/workspaces/{team.workspace.id}/reports/summary",
-        params={"group_by": "project"},
-        headers=auth_headers(team.admin),
-    )
-    report = response.json()
+    report = await summary(client, team, team.admin, group_by="project")
     assert [(g["label"], g["amount_cents"]) for g in report["groups"]] == [
         ("A personal", 4000),
         ("B rated", 3000),

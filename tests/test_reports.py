@@ -7,7 +7,6 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Workspace
 from tests.factories import (
     Team,
     auth_headers,
@@ -17,22 +16,11 @@ from tests.factories import (
     make_tag,
 )
 from tests.problems import assert_problem
+from tests.reporting import summary, summary_url
 from tests.tracking import tag_entry
 
 HOUR = timedelta(hours=1)
 MONDAY = datetime(2024, 4, 22, 9, tzinfo=UTC)
-
-
-def summary_url(workspace: Workspace) -> str:
-    return f"/api/v1/workspaces/{workspace.id}/reports/summary"
-
-
-async def summary(client: AsyncClient, team: Team, user: Any, **params: Any) -> dict[str, Any]:
-    response = await client.get(
-        summary_url(team.workspace), params=params, headers=auth_headers(user)
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def by_label(groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
