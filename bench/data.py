@@ -220,6 +220,25 @@ async def latest_end(url: str, user_id: uuid.UUID) -> datetime:
         return await connection.scalar(query)
 
 
+async def newest_entries(url: str, dataset: Dataset, count: int) -> tuple[datetime, int]:
+    """Where the caller's workspace's `count` latest-starting entries begin, and how many
+    entries start then or later (more than `count` if starts tie)."""
+    entries = TimeEntry.__table__
+    live = (entries.c.workspace_id == dataset.workspace_id, entries.c.deleted_at.is_(None))
+    async with _engine(url) as engine, engine.connect() as connection:
+        since = await connection.scalar(
+            select(entries.c.start_at)
+            .where(*live)
+            .order_by(entries.c.start_at.desc())
+            .offset(count - 1)
+            .limit(1)
+        )
+        if since is None:
+            raise SystemExit(f"The caller's workspace holds fewer than {count:,} entries.")
+        found = select(func.count()).where(*live, entries.c.start_at >= since)
+        return since, await connection.scalar(found)
+
+
 async def current_versions(
     url: str, dataset: Dataset, count: int, batch: int
 ) -> list[tuple[uuid.UUID, int]]:

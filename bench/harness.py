@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
@@ -65,6 +66,7 @@ class Server:
     name: str
     url: str
     log: Path
+    pid: int
 
 
 # Servers
@@ -82,8 +84,8 @@ async def serve(
 ) -> AsyncIterator[Server]:
     """Run `command` on a free port until the block ends; ready once /readyz answers 200."""
     port = free_port()
-    server = Server(name, f"http://127.0.0.1:{port}", workdir / f"{name}.log")
-    with server.log.open("wb") as log:
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             *command,
             "--host",
@@ -96,6 +98,7 @@ async def serve(
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
         )
+    server = Server(name, f"http://127.0.0.1:{port}", log_path, process.pid)
     try:
         await _wait_ready(server, process)
         yield server
@@ -174,16 +177,27 @@ async def deep_cursor(server: Server, dataset: data.Dataset, token: str) -> str:
     return cursor
 
 
+def summary_params(dataset: data.Dataset) -> dict[str, str]:
+    """The summary of the last whole month before the data's anchor, by project and day."""
+    to = dataset.anchor.date().replace(day=1)
+    since = (to - timedelta(days=1)).replace(day=1)
+    return {
+        "group_by": "project",
+        "sub_group_by": "day",
+        "from": since.isoformat(),
+        "to": to.isoformat(),
+        "tz": "UTC",
+    }
+
+
 async def summary_path(server: Server, dataset: data.Dataset) -> str | None:
-    """The month summary of the month before the data's anchor, if the app has the route."""
+    """The month summary's path and query, if the app has the route."""
     async with httpx.AsyncClient(base_url=server.url) as client:
         paths = (await client.get("/openapi.json")).json()["paths"]
     if "get" not in paths.get(SUMMARY_ROUTE, {}):
         return None
-    to = dataset.anchor.replace(day=1)
-    since = (to - timedelta(days=1)).replace(day=1)
     path = SUMMARY_ROUTE.format(workspace_id=dataset.workspace_id)
-    return f"{path}?group_by=project&from={since:%Y-%m-%dT%H:%M:%SZ}&to={to:%Y-%m-%dT%H:%M:%SZ}"
+    return f"{path}?{urlencode(summary_params(dataset))}"
 
 
 def plan(dataset: data.Dataset, cursor: str, summary: str | None) -> list[Scenario]:
@@ -200,7 +214,9 @@ def plan(dataset: data.Dataset, cursor: str, summary: str | None) -> list[Scenar
         ),
     ]
     if summary:
-        scenarios.append(Scenario("summary", "month summary by project", "get", summary, False))
+        scenarios.append(
+            Scenario("summary", "month summary by project and day", "get", summary, False)
+        )
     return [
         *scenarios,
         Scenario("create", "create (project + tag)", "create", entries),
