@@ -4,25 +4,34 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, BinaryIO, TypeVar
 from zoneinfo import available_timezones
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
+from app.enums import ImportFormat
 from app.errors import DomainError
+from app.loader.formats import DateOrder
+from app.loader.reading import UnreadableFile, read_rows
 from app.repositories.time_entries import EntryFilters
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
+from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
+from app.services.imports import ImportEngine, ImportOptions, ImportReport
 
 T = TypeVar("T")
 
@@ -243,6 +252,118 @@ def export(
     if not asyncio.run(run()):
         err_console.print(f"[red]No workspace {workspace}.[/red]")
         raise typer.Exit(1)
+
+
+class Tracker(StrEnum):
+    TOGGL = "toggl"
+    CLOCKIFY = "clockify"
+    NATIVE = "native"
+
+
+_FORMATS = {
+    Tracker.TOGGL: ImportFormat.TOGGL_CSV,
+    Tracker.CLOCKIFY: ImportFormat.CLOCKIFY_CSV,
+    Tracker.NATIVE: ImportFormat.NATIVE_CSV,
+}
+
+
+class _CountingReader:
+    """A binary file that reports how far it has been read, for the progress bar."""
+
+    def __init__(self, stream: BinaryIO, advance: Callable[[int], object]) -> None:
+        self.stream = stream
+        self.advance = advance
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.advance(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.stream.readline(size)
+        self.advance(len(data))
+        return data
+
+
+@cli.command("import")
+def import_file(
+    tracker: Annotated[Tracker, typer.Argument(help="Whose export the file is.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Timezone of times without an offset; default: the owner's."),
+    ] = None,
+    date_format: Annotated[
+        DateOrder, typer.Option(help="Dates with slashes: mdy (US) or dmy.")
+    ] = DateOrder.MONTH_FIRST,
+    create_missing_members: Annotated[
+        bool, typer.Option(help="Add people the workspace does not have, instead of failing.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+) -> None:
+    """Import a Toggl, Clockify or native CSV export into a workspace, as its owner."""
+    if timezone is not None and timezone not in available_timezones():
+        err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def run(uow: UnitOfWork) -> ImportReport | None:
+        found = await WorkspaceRepository(uow.session).get_or_none(workspace)
+        if found is None:
+            return None
+        owner = await WorkspaceRepository(uow.session).get_membership(found.id, found.owner_user_id)
+        assert owner is not None, "a workspace's owner is its member"
+        membership = owner[1]
+        user = await uow.session.get(User, found.owner_user_id)
+        caller = Caller(user, SignIn.COMMAND_LINE).in_workspace(found, membership)
+        options = ImportOptions(
+            source=_FORMATS[tracker],
+            timezone=timezone or caller.user.timezone,
+            date_order=date_format,
+            create_missing_members=create_missing_members,
+        )
+        engine = ImportEngine(uow.session, caller, options)
+        with Progress(console=err_console) as progress, file.open("rb") as stream:
+            reading = progress.add_task(f"Importing {file.name}", total=file.stat().st_size)
+            counting = _CountingReader(stream, lambda n: progress.advance(reading, n))
+            async with uow.session.begin_nested() as attempt:
+                report = await engine.run(read_rows(counting))  # type: ignore[arg-type]
+                if dry_run:
+                    await attempt.rollback()
+        return report
+
+    try:
+        report = _in_unit_of_work(run, settings)
+    except UnreadableFile as exc:
+        err_console.print(f"[red]{file}: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    if report is None:
+        err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(2)
+    _print_report(report, dry_run=dry_run)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport, *, dry_run: bool) -> None:
+    summary = Table(title="Dry run: nothing was written" if dry_run else "Import")
+    for column in ("rows", "created", "duplicates", "failed"):
+        summary.add_column(column, justify="right")
+    summary.add_row(
+        *(str(n) for n in (report.rows, report.created, report.duplicates, report.failed))
+    )
+    console.print(summary)
+    if report.errors:
+        failed = Table(title="Failed rows")
+        failed.add_column("line", justify="right")
+        failed.add_column("reason")
+        for error in report.errors:
+            failed.add_row(str(error["line"]), error["reason"])
+        console.print(failed)
 
 
 def main() -> None:

@@ -84,6 +84,12 @@ class InvalidCursor(InvalidInput):
     default_detail = "The cursor is not valid for this list."
 
 
+class TooLarge(DomainError):
+    """The input is bigger than this server takes."""
+
+    default_detail = "The input is too large."
+
+
 class StaleVersion(DomainError):
     """The row changed since the caller read it."""
 

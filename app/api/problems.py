@@ -23,6 +23,7 @@ from app.errors import (
     NotAuthenticated,
     NotFound,
     StaleVersion,
+    TooLarge,
     TooManyAttempts,
     Unavailable,
 )
@@ -39,6 +40,7 @@ _STATUSES: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     StaleVersion: 412,
+    TooLarge: 413,
     InvalidInput: 422,
     TooManyAttempts: 429,
     Unavailable: 503,

@@ -7,6 +7,7 @@ from app.api import (
     auth,
     clients,
     exports,
+    imports,
     members,
     project_members,
     projects,
@@ -27,6 +28,7 @@ api_router.include_router(time_entries.router)
 api_router.include_router(timer.router)
 api_router.include_router(timer.me_router)
 api_router.include_router(reports.router)
+api_router.include_router(imports.router)
 api_router.include_router(projects.router)
 api_router.include_router(tasks.router)
 api_router.include_router(tags.router)

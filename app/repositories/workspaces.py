@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from app.db.models import Membership, Workspace
+from app.db.models import Membership, User, Workspace
 from app.pagination import PageParams, PageResult, paginate
 from app.repositories.base import Repository
 from app.repositories.memberships import BY_JOINING_ORDER
@@ -24,6 +24,21 @@ class WorkspaceRepository(Repository[Workspace]):
                 Workspace.id == workspace_id,
                 Workspace.deleted_at.is_(None),
                 Membership.user_id == user_id,
+            )
+        )
+        row = (await self.session.execute(statement)).one_or_none()
+        return (row[0], row[1]) if row else None
+
+    async def owner_standing(self, workspace_id: uuid.UUID) -> tuple[User, Membership] | None:
+        """The live workspace's owner and their membership."""
+        statement = (
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Workspace, Workspace.id == Membership.workspace_id)
+            .where(
+                Workspace.id == workspace_id,
+                Workspace.deleted_at.is_(None),
+                Membership.user_id == Workspace.owner_user_id,
             )
         )
         row = (await self.session.execute(statement)).one_or_none()

@@ -15,6 +15,8 @@ class SignIn(StrEnum):
     SESSION = "session"
     # A personal API token: a script or an integration.
     API_TOKEN = "api_token"  # noqa: S105 - a kind of credential, not one
+    # An operator at the `timesheet` command, acting as the workspace's owner.
+    COMMAND_LINE = "command_line"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,92 @@
+"""Imports: upload another tracker's export (or our own) and read what became of it."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, File, Form, Request, UploadFile
+
+from app.api.deps import (
+    SessionDep,
+    SettingsDep,
+    WorkspaceAdmin,
+    scoped,
+    workspace_router,
+)
+from app.api.filters import PageParamsDep
+from app.api.problems import responses
+from app.db.models import ImportRun
+from app.enums import ImportFormat
+from app.errors import TooLarge
+from app.loader.formats import DateOrder
+from app.pagination import SortKey
+from app.repositories.import_runs import ImportRunRepository
+from app.schemas.common import Page, page_of
+from app.schemas.imports import ImportRunRead
+from app.schemas.users import Timezone
+from app.services.imports import ImportOptions, import_upload
+
+router = workspace_router("imports", tag="imports")
+Runs = Annotated[ImportRunRepository, Depends(scoped(ImportRunRepository))]
+NEWEST_FIRST = SortKey(ImportRun.created_at, ImportRun.id, descending=True)
+
+
+async def within_upload_limit(request: Request, settings: SettingsDep) -> None:
+    """Refuses an upload its declared size already rules out, before reading it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.import_max_bytes + 64 * 1024:
+        raise TooLarge(f"Uploads are limited to {settings.import_max_bytes} bytes.")
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Import a file",
+    description=(
+        "Uploads a Toggl or Clockify detailed CSV export, or a native CSV export, and imports "
+        "it: users by email among the members, clients, projects, tasks and tags by name "
+        "(created when missing). Rows already imported are skipped; a bad row is refused "
+        "alone and listed with its line. With `dry_run` nothing is written but the run's "
+        "record, which says what would have happened."
+    ),
+    dependencies=[Depends(within_upload_limit)],
+    responses=responses(403, 413, 422),
+)
+async def create_import(
+    caller: WorkspaceAdmin,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="The CSV file.")],
+    format: Annotated[ImportFormat, Form(description="Whose export the file is.")],
+    timezone: Annotated[
+        Timezone | None, Form(description="Timezone of times without an offset; default: yours.")
+    ] = None,
+    date_format: Annotated[
+        DateOrder, Form(description="Dates with slashes: mdy (US) or dmy.")
+    ] = DateOrder.MONTH_FIRST,
+    create_missing_members: Annotated[
+        bool, Form(description="Add people the workspace does not have, instead of failing.")
+    ] = False,
+    dry_run: Annotated[bool, Form(description="Report what would happen; write nothing.")] = False,
+) -> ImportRunRead:
+    if file.size is not None and file.size > settings.import_max_bytes:
+        raise TooLarge(f"Uploads are limited to {settings.import_max_bytes} bytes.")
+    options = ImportOptions(
+        source=format,
+        timezone=timezone or caller.user.timezone,
+        date_order=date_format,
+        create_missing_members=create_missing_members,
+    )
+    run = await import_upload(
+        session, caller, options, file.file, filename=file.filename or "upload.csv", dry_run=dry_run
+    )
+    return ImportRunRead.model_validate(run)
+
+
+@router.get("", summary="List imports", responses=responses(403, 422))
+async def list_imports(_: WorkspaceAdmin, runs: Runs, page: PageParamsDep) -> Page[ImportRunRead]:
+    return page_of(ImportRunRead, await runs.list(page, NEWEST_FIRST))
+
+
+@router.get("/{import_id}", summary="Get an import", responses=responses(403, 422))
+async def get_import(import_id: uuid.UUID, _: WorkspaceAdmin, runs: Runs) -> ImportRunRead:
+    return ImportRunRead.model_validate(await runs.get(import_id))

@@ -1,0 +1,412 @@
+"""The loader: real exports and their variants, idempotence, dry runs, bad rows, the upload
+endpoint and the command, and a native export imported back."""
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.db.models import Client, Project, Tag, Task, TimeEntry, User, Workspace, time_entry_tags
+from app.enums import ImportFormat
+from app.loader.reading import read_rows
+from app.repositories.workspaces import WorkspaceRepository
+from app.services.caller import Caller, SignIn
+from app.services.imports import ImportEngine, ImportOptions, ImportReport
+from tests.factories import Team, auth_headers, make_membership, make_user, make_workspace
+from tests.problems import assert_problem
+
+SAMPLES = Path(__file__).parent / "import_samples"
+
+# The entries every sample describes, read in UTC: user, client, project, task,
+# description, start, seconds, billable, tags.
+EXPECTED = [
+    (
+        "ada@example.com",
+        "Acme Corp",
+        "Website Redesign",
+        "Design",
+        "Homepage wireframes",
+        datetime(2024, 4, 22, 9, tzinfo=UTC),
+        5400,
+        True,
+        ("client-call", "design"),
+    ),
+    (
+        "ada@example.com",
+        "Acme Corp",
+        "Website Redesign",
+        "",
+        "Review with client",
+        datetime(2024, 4, 22, 11, tzinfo=UTC),
+        2700,
+        True,
+        ("client-call",),
+    ),
+    (
+        "grace@example.com",
+        "",
+        "Internal",
+        "",
+        "Team standup",
+        datetime(2024, 4, 22, 9, 30, tzinfo=UTC),
+        900,
+        False,
+        (),
+    ),
+    (
+        "grace@example.com",
+        "Globex",
+        "Data Pipeline",
+        "ETL",
+        "Fix loader, part 1",
+        datetime(2024, 4, 22, 23, 30, tzinfo=UTC),
+        6300,
+        True,
+        ("backend",),
+    ),
+    (
+        "ada@example.com",
+        "Acme Corp",
+        "Website Redesign",
+        "Design",
+        "Icon set",
+        datetime(2024, 4, 23, 14, tzinfo=UTC),
+        8400,
+        True,
+        ("design",),
+    ),
+]
+# Clockify's classic file leaves out the second entry.
+CLOCKIFY_EXPECTED = [EXPECTED[0], *EXPECTED[2:]]
+
+
+async def people(session: AsyncSession, workspace: Workspace, rate: int = 7000) -> None:
+    """Ada and Grace, members of `workspace` (accounts made once, shared by workspaces)."""
+    for email, name in (("ada@example.com", "Ada Lovelace"), ("grace@example.com", "Grace Hopper")):
+        user = (await session.scalars(select(User).where(User.email == email))).one_or_none()
+        if user is None:
+            user = await make_user(session, email=email, full_name=name)
+        await make_membership(session, workspace, user, hourly_rate_cents=rate)
+
+
+async def owner_of(session: AsyncSession, workspace: Workspace) -> Caller:
+    standing = await WorkspaceRepository(session).owner_standing(workspace.id)
+    assert standing is not None
+    return Caller(standing[0], SignIn.COMMAND_LINE).in_workspace(workspace, standing[1])
+
+
+async def run_import(
+    session: AsyncSession,
+    workspace: Workspace,
+    content: bytes,
+    source: ImportFormat,
+    **options: Any,
+) -> ImportReport:
+    engine = ImportEngine(
+        session, await owner_of(session, workspace), ImportOptions(source, "UTC", **options)
+    )
+    return await engine.run(read_rows(io.BytesIO(content)))
+
+
+async def entries_of(session: AsyncSession, workspace: Workspace) -> list[tuple[Any, ...]]:
+    rows = await session.execute(
+        select(
+            TimeEntry.id,
+            User.email,
+            Client.name,
+            Project.name,
+            Task.name,
+            TimeEntry.description,
+            TimeEntry.start_at,
+            TimeEntry.end_at,
+            TimeEntry.billable,
+        )
+        .join(User, User.id == TimeEntry.user_id)
+        .outerjoin(Project, Project.id == TimeEntry.project_id)
+        .outerjoin(Client, Client.id == Project.client_id)
+        .outerjoin(Task, Task.id == TimeEntry.task_id)
+        .where(TimeEntry.workspace_id == workspace.id)
+        .order_by(TimeEntry.start_at, TimeEntry.description)
+    )
+    result = []
+    for entry_id, email, client, project, task, description, start, end, billable in rows:
+        tags = await session.scalars(
+            select(Tag.name)
+            .join(time_entry_tags, time_entry_tags.c.tag_id == Tag.id)
+            .where(time_entry_tags.c.time_entry_id == entry_id)
+        )
+        result.append(
+            (
+                email,
+                client or "",
+                project or "",
+                task or "",
+                description,
+                start,
+                int((end - start).total_seconds()),
+                billable,
+                tuple(sorted(tags)),
+            )
+        )
+    return result
+
+
+def in_order(expected: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted(expected, key=lambda entry: (entry[5], entry[4]))
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected", "seconds_off"),
+    [
+        ("toggl_detailed.csv", ImportFormat.TOGGL_CSV, EXPECTED, 0),
+        ("toggl_bom_semicolon.csv", ImportFormat.TOGGL_CSV, EXPECTED, 0),
+        ("toggl_tabs_quoted_no_client.csv", ImportFormat.TOGGL_CSV, EXPECTED, 0),
+        ("toggl_durations_only.csv", ImportFormat.TOGGL_CSV, EXPECTED, 0),
+        ("clockify_detailed.csv", ImportFormat.CLOCKIFY_CSV, CLOCKIFY_EXPECTED, 0),
+        ("clockify_2024_24h_short_years.csv", ImportFormat.CLOCKIFY_CSV, CLOCKIFY_EXPECTED, 0),
+        # Decimal hours carry two places: 2.33 h is 12 seconds short of 2:20.
+        ("clockify_decimal_comma.csv", ImportFormat.CLOCKIFY_CSV, CLOCKIFY_EXPECTED, 12),
+    ],
+)
+async def test_samples_and_their_variants_import_the_same_entries(
+    session: AsyncSession,
+    team: Team,
+    name: str,
+    source: ImportFormat,
+    expected: list[tuple[Any, ...]],
+    seconds_off: int,
+) -> None:
+    await people(session, team.workspace)
+    report = await run_import(session, team.workspace, (SAMPLES / name).read_bytes(), source)
+    assert (report.rows, report.created, report.failed) == (len(expected), len(expected), 0)
+    imported = await entries_of(session, team.workspace)
+    wanted = in_order(expected)
+    if "no_client" in name:
+        wanted = [(e[0], "", *e[2:]) for e in wanted]
+    assert [entry[:6] + entry[7:] for entry in imported] == [e[:6] + e[7:] for e in wanted]
+    for got, want in zip(imported, wanted, strict=True):
+        assert abs(got[6] - want[6]) <= seconds_off
+
+
+async def test_rates_come_from_the_file_or_the_workspace_rules(
+    session: AsyncSession, team: Team
+) -> None:
+    await people(session, team.workspace)
+    await run_import(
+        session,
+        team.workspace,
+        (SAMPLES / "clockify_detailed.csv").read_bytes(),
+        ImportFormat.CLOCKIFY_CSV,
+    )
+    other = await make_workspace(session, owner=team.owner)
+    await people(session, other)
+    await run_import(
+        session, other, (SAMPLES / "toggl_detailed.csv").read_bytes(), ImportFormat.TOGGL_CSV
+    )
+    rates = await session.execute(
+        select(TimeEntry.workspace_id, TimeEntry.billable, TimeEntry.hourly_rate_cents)
+    )
+    by_workspace: dict[Any, set[Any]] = {}
+    for workspace_id, billable, rate in rates:
+        by_workspace.setdefault(workspace_id, set()).add((billable, rate))
+    # Clockify states the rate; Toggl does not, so the member's rate applies.
+    assert by_workspace[team.workspace.id] == {(True, 10000), (True, 12000), (False, None)}
+    assert by_workspace[other.id] == {(True, 7000), (False, None)}
+
+
+async def test_importing_again_creates_nothing(session: AsyncSession, team: Team) -> None:
+    await people(session, team.workspace)
+    content = (SAMPLES / "toggl_detailed.csv").read_bytes()
+    await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    again = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    assert (again.rows, again.created, again.duplicates, again.failed) == (5, 0, 5, 0)
+    counted = (
+        select(func.count()).select_from(Project).where(Project.workspace_id == team.workspace.id)
+    )
+    assert await session.scalar(counted) == 3
+
+
+async def test_bad_rows_fail_alone_with_their_line(session: AsyncSession, team: Team) -> None:
+    await people(session, team.workspace)
+    content = (
+        b"User,Email,Project,Description,Billable,Start date,Start time,End date,End time\n"
+        b"Ada,ada@example.com,Site,fine,Yes,2024-04-22,09:00,2024-04-22,10:00\n"
+        b'Ada,ada@example.com,Site,"two\nlines",Yes,2024-04-22,11:00,2024-04-22,12:00\n'
+        b"Ada,ada@example.com,Site,backwards,Yes,2024-04-22,15:00,2024-04-22,14:00\n"
+        b"Eve,eve@example.com,Site,stranger,No,2024-04-22,09:00,2024-04-22,10:00\n"
+        b"Ada,ada@example.com,Site,bad date,No,2024-13-45,09:00,2024-04-22,10:00\n"
+        b"Ada,,Site,no email,No,2024-04-22,09:00,2024-04-22,10:00\n"
+    )
+    report = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    assert (report.rows, report.created, report.failed) == (6, 2, 4)
+    assert [error["line"] for error in report.errors] == [5, 7, 8, 6]
+    reasons = {error["line"]: error["reason"] for error in report.errors}
+    assert "ends before it starts" in reasons[5]
+    assert "eve@example.com is not a member" in reasons[6]
+    assert "not a date" in reasons[7]
+    placeholders = await run_import(
+        session, team.workspace, content, ImportFormat.TOGGL_CSV, create_missing_members=True
+    )
+    assert placeholders.created == 1  # the stranger joins; the others are done or still bad
+    eve = (await session.scalars(select(User).where(User.email == "eve@example.com"))).one()
+    assert eve.is_active is False
+
+
+async def test_a_dry_run_writes_nothing_and_reports_the_same(
+    sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession, team: Team
+) -> None:
+    await people(session, team.workspace)
+    content = (SAMPLES / "toggl_detailed.csv").read_bytes()
+    async with session.begin_nested() as attempt:
+        dry = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+        await attempt.rollback()
+    assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+    assert await session.scalar(select(func.count()).select_from(Project)) == 0
+    real = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    assert (dry.rows, dry.created, dry.duplicates, dry.failed) == (
+        real.rows,
+        real.created,
+        real.duplicates,
+        real.failed,
+    )
+
+
+async def test_overlaps_are_refused_where_the_workspace_forbids_them(
+    session: AsyncSession, team: Team
+) -> None:
+    team.workspace.prevent_overlaps = True
+    await people(session, team.workspace)
+    content = (
+        b"Email,Project,Description,Billable,Start date,Start time,End date,End time\n"
+        b"ada@example.com,Site,first,No,2024-04-22,09:00,2024-04-22,10:00\n"
+        b"ada@example.com,Site,touching,No,2024-04-22,10:00,2024-04-22,11:00\n"
+        b"ada@example.com,Site,overlapping,No,2024-04-22,10:30,2024-04-22,11:30\n"
+    )
+    report = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    assert report.created == 2 and [e["line"] for e in report.errors] == [4]
+
+
+def upload(content: bytes, **form: Any) -> dict[str, Any]:
+    return {"files": {"file": ("toggl.csv", content, "text/csv")}, "data": form}
+
+
+async def test_the_upload_endpoint_imports_and_keeps_the_run(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    await people(session, team.workspace)
+    url = f"/api/v1/workspaces/{team.workspace.id}/imports"
+    content = (SAMPLES / "toggl_detailed.csv").read_bytes()
+    dry = await client.post(
+        url,
+        **upload(content, format="toggl_csv", timezone="UTC", dry_run="true"),
+        headers=auth_headers(team.admin),
+    )
+    assert dry.status_code == 201, dry.text
+    assert (dry.json()["status"], dry.json()["created_count"]) == ("succeeded", 5)
+    assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+    real = await client.post(
+        url, **upload(content, format="toggl_csv", timezone="UTC"), headers=auth_headers(team.admin)
+    )
+    run = real.json()
+    assert (run["rows_count"], run["created_count"], run["failed_count"]) == (5, 5, 0)
+    assert run["filename"] == "toggl.csv" and run["dry_run"] is False
+    assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 5
+    listed = await client.get(url, headers=auth_headers(team.owner))
+    assert [item["id"] for item in listed.json()["items"]] == [run["id"], dry.json()["id"]]
+    fetched = await client.get(f"{url}/{run['id']}", headers=auth_headers(team.owner))
+    assert fetched.json()["created_count"] == 5
+
+    unreadable = await client.post(
+        url, **upload(b"\xff\xfe\x00garbage", format="toggl_csv"), headers=auth_headers(team.admin)
+    )
+    assert unreadable.json()["status"] == "failed"
+    assert unreadable.json()["errors"][0]["line"] == 0
+
+    member = await client.post(
+        url, **upload(content, format="toggl_csv"), headers=auth_headers(team.member)
+    )
+    assert_problem(member, 403)
+    assert_problem(await client.get(url, headers=auth_headers(team.member)), 403)
+    outsider = await client.post(
+        url, **upload(content, format="toggl_csv"), headers=auth_headers(team.outsider)
+    )
+    assert_problem(outsider, 404)
+
+
+async def test_uploads_over_the_limit_are_413(app: Any, client: AsyncClient, team: Team) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"import_max_bytes": 100})
+    url = f"/api/v1/workspaces/{team.workspace.id}/imports"
+    response = await client.post(
+        url, **upload(b"x" * 100_000, format="toggl_csv"), headers=auth_headers(team.admin)
+    )
+    assert_problem(response, 413)
+    small_body = await client.post(
+        url, **upload(b"x" * 1000, format="toggl_csv"), headers=auth_headers(team.admin)
+    )
+    assert_problem(small_body, 413)
+
+
+async def test_a_native_export_imports_back_as_it_was(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    await people(session, team.workspace)
+    await run_import(
+        session,
+        team.workspace,
+        (SAMPLES / "toggl_detailed.csv").read_bytes(),
+        ImportFormat.TOGGL_CSV,
+    )
+    exported = await client.get(
+        f"/api/v1/workspaces/{team.workspace.id}/time-entries/export",
+        params={"format": "csv"},
+        headers=auth_headers(team.owner),
+    )
+    copy = await make_workspace(session, owner=team.owner)
+    await people(session, copy, rate=1234)  # the file's rates win over the copy's
+    report = await run_import(session, copy, exported.content, ImportFormat.NATIVE_CSV)
+    assert (report.created, report.failed) == (5, 0)
+    assert await entries_of(session, copy) == await entries_of(session, team.workspace)
+    rates = select(TimeEntry.workspace_id, TimeEntry.hourly_rate_cents).order_by(
+        TimeEntry.start_at, TimeEntry.description
+    )
+    by_workspace: dict[Any, list[Any]] = {}
+    for workspace_id, rate in await session.execute(rates):
+        by_workspace.setdefault(workspace_id, []).append(rate)
+    assert by_workspace[copy.id] == by_workspace[team.workspace.id]
+
+
+@pytest.mark.committed
+def test_the_command_imports_with_a_summary_and_an_exit_code(
+    database_url: str, committed_team: Team, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "Email,Description,Billable,Start date,Start time,End date,End time\n"
+        f"{committed_team.member.email},fine,No,2024-04-22,09:00,2024-04-22,10:00\n"
+        "nobody@example.com,stranger,No,2024-04-22,09:00,2024-04-22,10:00\n"
+    )
+    args = ["import", "toggl", str(bad), "--workspace", str(committed_team.workspace.id)]
+    dry = CliRunner().invoke(cli, [*args, "--dry-run", "--timezone", "UTC"], env=env)
+    assert dry.exit_code == 1, dry.output
+    assert "Dry run" in dry.output and "nobody@example.com" in dry.output
+    real = CliRunner().invoke(cli, args, env=env)
+    assert real.exit_code == 1 and "Failed rows" in real.output
+    assert "nobody@example.com is not a member" in real.output
+    again = CliRunner().invoke(cli, args, env=env)
+    assert again.exit_code == 1
+    unreadable = tmp_path / "binary.csv"
+    unreadable.write_bytes(b"\xff\xfe\x00\x01")
+    refused = CliRunner().invoke(
+        cli,
+        ["import", "toggl", str(unreadable), "--workspace", str(committed_team.workspace.id)],
+        env=env,
+    )
+    assert refused.exit_code == 2
