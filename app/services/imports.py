@@ -90,7 +90,6 @@ class ImportEngine:
         self._tags: dict[str, uuid.UUID] = {}
         self._project_rates: dict[tuple[uuid.UUID, uuid.UUID], int | None] = {}
         self._archived_clients: set[uuid.UUID] = set()
-        self._seen: set[str] = set()
 
     async def run(
         self, rows: Iterable[RawRow], progress: Callable[[int], None] | None = None
@@ -116,11 +115,13 @@ class ImportEngine:
                 continue
             parsed.append(entry)
         await self._load_members({entry.email for entry in parsed})
+        # Earlier batches are in the database already: only this batch's ids need keeping.
         stored = await self._stored_external_ids([entry.external_id for entry in parsed])
+        seen: set[str] = set()
         pending: list[_Pending] = []
         claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
         for entry in parsed:
-            if entry.external_id in stored or entry.external_id in self._seen:
+            if entry.external_id in stored or entry.external_id in seen:
                 report.duplicates += 1
                 continue
             try:
@@ -128,7 +129,7 @@ class ImportEngine:
             except RowError as error:
                 report.fail(entry.line, str(error))
                 continue
-            self._seen.add(entry.external_id)
+            seen.add(entry.external_id)
             pending.append(_Pending(entry.line, values, tag_ids))
         if self.workspace.prevent_overlaps and pending:
             pending = await self._without_stored_overlaps(pending, report)
@@ -357,7 +358,6 @@ class ImportEngine:
                 overlaps(values["start_at"], values["end_at"], start, end)
                 for start, end in by_user.get(values["user_id"], ())
             ):
-                self._seen.discard(values["external_id"])
                 report.fail(item.line, "the entry overlaps a stored entry of the same user")
             else:
                 kept.append(item)
