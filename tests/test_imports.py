@@ -291,6 +291,9 @@ async def test_overlaps_are_refused_where_the_workspace_forbids_them(
     )
     report = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
     assert report.created == 2 and [e["line"] for e in report.errors] == [4]
+    # Again: the rows that landed are duplicates, not overlaps of themselves.
+    again = await run_import(session, team.workspace, content, ImportFormat.TOGGL_CSV)
+    assert (again.created, again.duplicates, again.failed) == (0, 2, 1)
 
 
 def upload(content: bytes, **form: Any) -> dict[str, Any]:

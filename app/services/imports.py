@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -115,13 +116,13 @@ class ImportEngine:
                 continue
             parsed.append(entry)
         await self._load_members({entry.email for entry in parsed})
-        # Earlier batches are in the database already: only this batch's ids need keeping.
-        stored = await self._stored_external_ids([entry.external_id for entry in parsed])
+        # Rows written before (by an earlier run or batch) are told apart by the database
+        # when inserting; only this batch's own repeats are caught here.
         seen: set[str] = set()
         pending: list[_Pending] = []
         claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
         for entry in parsed:
-            if entry.external_id in stored or entry.external_id in seen:
+            if entry.external_id in seen:
                 report.duplicates += 1
                 continue
             try:
@@ -133,10 +134,7 @@ class ImportEngine:
             pending.append(_Pending(entry.line, values, tag_ids))
         if self.workspace.prevent_overlaps and pending:
             pending = await self._without_stored_overlaps(pending, report)
-        if pending:
-            await self.session.execute(
-                insert(TimeEntry.__table__), [item.values for item in pending]
-            )
+        inserted = await self._insert_new(pending) if pending else set()
         links = [
             {
                 "time_entry_id": item.values["id"],
@@ -144,11 +142,29 @@ class ImportEngine:
                 "workspace_id": self.workspace.id,
             }
             for item in pending
+            if item.values["id"] in inserted
             for tag_id in item.tag_ids
         ]
         if links:
             await self.session.execute(insert(time_entry_tags), links)
-        report.created += len(pending)
+        report.created += len(inserted)
+        report.duplicates += len(pending) - len(inserted)
+
+    async def _insert_new(self, pending: list["_Pending"]) -> set[uuid.UUID]:
+        """Insert the entries no import wrote before, in one statement; their ids.
+
+        The unique index on (workspace, source, external id) decides what was imported
+        already: a lookup beforehand would cost a query per batch that a table growing
+        inside this very transaction can make the planner scan in full.
+        """
+        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(TimeEntry.__table__)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
+            .returning(TimeEntry.__table__.c.id)
+        )
+        result = await self.session.execute(statement, [item.values for item in pending])
+        return set(result.scalars())
 
     async def _entry(
         self, entry: ParsedEntry, claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]]
@@ -266,18 +282,6 @@ class ImportEngine:
         await self.session.flush()
         return _Member(user.id, None)
 
-    async def _stored_external_ids(self, external_ids: list[str]) -> set[str]:
-        if not external_ids:
-            return set()
-        found = await self.session.scalars(
-            select(TimeEntry.external_id).where(
-                TimeEntry.workspace_id == self.workspace.id,
-                TimeEntry.source == EntrySource.IMPORT,
-                TimeEntry.external_id.in_(external_ids),
-            )
-        )
-        return set(found)
-
     async def _project(self, name: str, client_name: str) -> Project:
         project = self._projects.get(name.casefold())
         if project is None:
@@ -340,7 +344,9 @@ class ImportEngine:
         earliest = min(item.values["start_at"] for item in pending)
         latest = max(item.values["end_at"] for item in pending)
         stored = await self.session.execute(
-            select(TimeEntry.user_id, TimeEntry.start_at, TimeEntry.end_at).where(
+            select(
+                TimeEntry.user_id, TimeEntry.start_at, TimeEntry.end_at, TimeEntry.external_id
+            ).where(
                 TimeEntry.workspace_id == self.workspace.id,
                 TimeEntry.user_id.in_({item.values["user_id"] for item in pending}),
                 TimeEntry.deleted_at.is_(None),
@@ -348,15 +354,17 @@ class ImportEngine:
                 or_(TimeEntry.end_at.is_(None), TimeEntry.end_at > earliest),
             )
         )
-        by_user: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {}
-        for user_id, start_at, end_at in stored:
-            by_user.setdefault(user_id, []).append((start_at, end_at))
+        by_user: dict[uuid.UUID, list[tuple[datetime, datetime | None, str | None]]] = {}
+        for user_id, start_at, end_at, external_id in stored:
+            by_user.setdefault(user_id, []).append((start_at, end_at, external_id))
         kept = []
         for item in pending:
             values = item.values
+            # The row's own earlier import is no overlap: the insert will skip it.
             if any(
                 overlaps(values["start_at"], values["end_at"], start, end)
-                for start, end in by_user.get(values["user_id"], ())
+                for start, end, external_id in by_user.get(values["user_id"], ())
+                if external_id != values["external_id"]
             ):
                 report.fail(item.line, "the entry overlaps a stored entry of the same user")
             else:
