@@ -99,14 +99,13 @@ async def export_entries(
     export holds no transaction open and no more than one batch in memory.
     """
     render = _renderer(scope, export_format)
-    async for chunk in render.header():
-        yield chunk
+    yield render.header
     first = True
     async for rows, tag_names in _batches(sessions, scope, filters, batch_size):
         yield render.rows(rows, tag_names, first)
         first = False
-    async for chunk in render.footer():
-        yield chunk
+    if render.footer:
+        yield render.footer
 
 
 async def _batches(
@@ -165,16 +164,10 @@ def _duration(row: Any) -> int | None:
 
 @dataclass(frozen=True)
 class _Renderer:
-    header_text: str
+    header: str
     render_row: Callable[[Any, dict[uuid.UUID, str]], Any]
     kind: ExportFormat
-
-    async def header(self) -> AsyncIterator[str]:
-        yield self.header_text
-
-    async def footer(self) -> AsyncIterator[str]:
-        if self.kind is ExportFormat.JSON:
-            yield "]\n"
+    footer: str = ""
 
     def rows(self, rows: list[Any], tag_names: dict[uuid.UUID, str], first: bool) -> str:
         rendered = [self.render_row(row, tag_names) for row in rows]
@@ -188,7 +181,9 @@ class _Renderer:
 
 def _renderer(scope: ExportScope, export_format: ExportFormat) -> _Renderer:
     if export_format is ExportFormat.JSON:
-        return _Renderer("[\n", lambda row, tags: _native(row, tags, scope), export_format)
+        return _Renderer(
+            "[\n", lambda row, tags: _native(row, tags, scope), export_format, footer="]\n"
+        )
     if export_format is ExportFormat.CSV:
         header = ",".join(NATIVE_COLUMNS) + "\r\n"
 
