@@ -10,9 +10,9 @@ from app.api.problems import PROBLEM_CONTENT_TYPE
 
 
 def operation_id(route: APIRoute) -> str:
-    """`tag-name` operationIds, e.g. `clients-list-clients`."""
-    tag = str(route.tags[0]) if route.tags else "default"
-    return f"{tag}-{route.name.replace('_', '-')}"
+    """The route's own name, e.g. `list_clients`: generated clients put it under the tag
+    already, so repeating the tag would give `Clients.clientsListClients()`."""
+    return route.name
 
 
 def install_openapi(app: FastAPI) -> None:
