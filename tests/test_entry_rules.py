@@ -74,15 +74,27 @@ def test_assignable_project() -> None:
 
 
 def test_a_task_names_its_project_or_must_match_the_one_given() -> None:
-    task = TaskFacts(uuid.uuid4(), uuid.uuid4())
-    assert task_project(task, None, given=False) == task.project_id
-    assert task_project(task, task.project_id, given=True) == task.project_id
+    task = TaskFacts(uuid.uuid4(), uuid.uuid4(), visible=True)
+    assert task_project(task, None, given=False, sees_all=False) == task.project_id
+    assert task_project(task, task.project_id, given=True, sees_all=False) == task.project_id
     for project_id in (None, uuid.uuid4()):
         with pytest.raises(InvalidInput) as refused:
-            task_project(task, project_id, given=True)
+            task_project(task, project_id, given=True, sees_all=False)
         assert refused.value.problems[0].field == ("task_id",)
     with pytest.raises(ReferenceMissing):
-        task_project(None, None, given=False)
+        task_project(None, None, given=False, sees_all=True)
+
+
+def test_a_task_of_a_project_out_of_sight_is_as_missing_as_none() -> None:
+    hidden = TaskFacts(uuid.uuid4(), uuid.uuid4(), visible=False)
+    for project_id, given in ((None, False), (hidden.project_id, True), (uuid.uuid4(), True)):
+        with pytest.raises(ReferenceMissing) as refused:
+            task_project(hidden, project_id, given=given, sees_all=False)
+        with pytest.raises(ReferenceMissing) as missing:
+            task_project(None, project_id, given=given, sees_all=False)
+        assert refused.value.detail == missing.value.detail
+        assert refused.value.problems == missing.value.problems
+    assert task_project(hidden, None, given=False, sees_all=True) == hidden.project_id
 
 
 def test_tags_are_checked_one_by_one_and_kept_once() -> None:

@@ -44,10 +44,16 @@ class EntryReferenceRepository:
         )
         return (await self.session.execute(statement)).one_or_none()
 
-    async def task(self, task_id: uuid.UUID) -> Row[Any] | None:
-        """The live task's id and project_id."""
-        statement = select(Task.id, Task.project_id).where(
-            Task.id == task_id, Task.workspace_id == self.workspace_id, Task.deleted_at.is_(None)
+    async def task(self, task_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
+        """The live task as `user_id` meets it: id, project_id, visible."""
+        statement = (
+            select(Task.id, Task.project_id, visible_to(user_id))
+            .join(Project, Project.id == Task.project_id)
+            .where(
+                Task.id == task_id,
+                Task.workspace_id == self.workspace_id,
+                Task.deleted_at.is_(None),
+            )
         )
         return (await self.session.execute(statement)).one_or_none()
 

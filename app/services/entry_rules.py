@@ -13,6 +13,7 @@ from app.errors import Conflict, FieldProblem, InvalidInput, ReferenceMissing
 
 INVALID_REFERENCE = "invalid_reference"
 PROJECT_NOT_FOUND = "Project not found."
+TASK_NOT_FOUND = "Task not found."
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +34,12 @@ class ProjectFacts:
 
 @dataclass(frozen=True, slots=True)
 class TaskFacts:
+    """A task as one user meets it."""
+
     id: uuid.UUID
     project_id: uuid.UUID
+    # Its project is public, or private with that user among its members.
+    visible: bool
 
 
 def hourly_rate(
@@ -68,13 +73,16 @@ def assignable_project(project: ProjectFacts | None, *, sees_all: bool) -> Proje
     return project
 
 
-def task_project(task: TaskFacts | None, project_id: uuid.UUID | None, *, given: bool) -> uuid.UUID:
+def task_project(
+    task: TaskFacts | None, project_id: uuid.UUID | None, *, given: bool, sees_all: bool
+) -> uuid.UUID:
     """The project an entry with this task is on; `given` says whether the input named one.
 
-    A task alone names its project; with a project, it must be that project's task.
+    A task alone names its project; with a project, it must be that project's task. A task
+    of a project the user may not see is not found, in the same words as a missing one.
     """
-    if task is None:
-        raise ReferenceMissing("Task not found.", field="task_id", kind=INVALID_REFERENCE)
+    if task is None or not (sees_all or task.visible):
+        raise ReferenceMissing(TASK_NOT_FOUND, field="task_id", kind=INVALID_REFERENCE)
     if not given:
         return task.project_id
     if project_id is None:

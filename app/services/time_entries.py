@@ -184,11 +184,12 @@ class TimeEntryService:
                     kind=INVALID_REFERENCE,
                 )
         if changes.get("task_id") is not None:
-            task = await self.references.task(changes["task_id"])
+            task = await self.references.task(changes["task_id"], user_id)
             after["project_id"] = entry_rules.task_project(
-                TaskFacts(*task) if task else None,
+                TaskFacts(task[0], task[1], visible=bool(task[2])) if task else None,
                 changes.get("project_id"),
                 given="project_id" in changes,
+                sees_all=self.is_admin,
             )
         elif changed("project_id") and "task_id" not in changes:
             # A new project alone drops the old project's task.
