@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.errors import FieldProblem, InvalidCursor
+from app.instants import supported_utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -65,30 +66,40 @@ def encode_cursor(sort: SortKey, value: Any, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
-    invalid = InvalidCursor(problems=[FieldProblem(("cursor",), "invalid cursor")])
+    """The sort value and row id a cursor of `sort` holds; any other text, whatever it was
+    tampered into, is `InvalidCursor`."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(payload, dict) or payload.get("k") != sort.column.key:
-            raise invalid
-        row_id = uuid.UUID(payload["id"])
-        raw_value = payload["v"]
-        python_type = sort.column.type.python_type
-        if raw_value is None:
-            value = None
-        elif python_type is datetime:
-            value = datetime.fromisoformat(raw_value)
-            if value.tzinfo is None:
-                raise invalid
-        elif python_type is uuid.UUID:
-            value = uuid.UUID(raw_value)
-        elif isinstance(raw_value, python_type):
-            value = raw_value
-        else:
-            raise invalid
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise invalid from exc
-    return value, row_id
+        if not isinstance(payload, dict) or payload.keys() != {"k", "v", "id"}:
+            raise ValueError("not a cursor")
+        if payload["k"] != sort.column.key or not isinstance(payload["id"], str):
+            raise ValueError("not a cursor of this list")
+        return _sort_value(sort, payload["v"]), uuid.UUID(payload["id"])
+    except (ValueError, RecursionError, binascii.Error) as exc:
+        raise InvalidCursor(problems=[FieldProblem(("cursor",), "invalid cursor")]) from exc
+
+
+def _sort_value(sort: SortKey, raw: Any) -> Any:
+    """The value of the sort column `raw` stands for; ValueError if it cannot be one.
+    Every sort column is NOT NULL, so null is refused too."""
+    python_type = sort.column.type.python_type
+    if not isinstance(raw, str):
+        raise ValueError("the sort value is not text")
+    if python_type is datetime:
+        value = datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            raise ValueError("the sort value has no offset")
+        return supported_utc(value)
+    if python_type is uuid.UUID:
+        return uuid.UUID(raw)
+    if python_type is str:
+        # Text the database could not take (NUL, lone surrogates) matches no row anyway.
+        if "\x00" in raw:
+            raise ValueError("the sort value holds NUL")
+        raw.encode()
+        return raw
+    raise ValueError("the sort column cannot be paged by")
 
 
 @dataclass

@@ -5,6 +5,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from httpx import AsyncClient
@@ -15,7 +16,8 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.db.models import Client, Project, Tag, Task, TimeEntry, User, Workspace, time_entry_tags
 from app.enums import ImportFormat
-from app.loader.reading import read_rows
+from app.loader.formats import DateOrder, RowError, parse_row
+from app.loader.reading import RawRow, read_rows
 from app.repositories.workspaces import WorkspaceRepository
 from app.services.caller import Caller, SignIn
 from app.services.imports import ImportEngine, ImportOptions, ImportReport
@@ -257,6 +259,25 @@ async def test_bad_rows_fail_alone_with_their_line(session: AsyncSession, team: 
     assert placeholders.created == 1  # the stranger joins; the others are done or still bad
     eve = (await session.scalars(select(User).where(User.email == "eve@example.com"))).one()
     assert eve.is_active is False
+
+
+def test_instants_out_of_range_fail_their_row() -> None:
+    native = {"email": "ada@example.com", "end_at": "2024-04-22T10:00:00+00:00"}
+    toggl = {"email": "ada@example.com", "start_date": "2024-04-22", "start_time": "09:00"}
+    rows = [
+        (ImportFormat.NATIVE_CSV, {**native, "start_at": "0001-01-01T00:00:00+14:00"}),
+        (ImportFormat.NATIVE_CSV, {**native, "start_at": "1899-12-31T23:59:59+00:00"}),
+        (ImportFormat.NATIVE_CSV, {**native, "end_at": "9999-12-31T23:00:00-14:00"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "start_date": "0001-01-01"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "start_date": "9999-12-31", "start_time": "23:00"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "duration": "99999999999:00"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "duration": "1e30"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "duration": "Infinity"}),
+        (ImportFormat.TOGGL_CSV, {**toggl, "duration": "9000000"}),
+    ]
+    for source, values in rows:
+        with pytest.raises(RowError):
+            parse_row(RawRow(2, values), source, ZoneInfo("Etc/GMT+12"), DateOrder.MONTH_FIRST)
 
 
 async def test_a_dry_run_writes_nothing_and_reports_the_same(

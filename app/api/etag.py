@@ -21,7 +21,11 @@ V = TypeVar("V", bound=Versioned)
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="An ETag from a previous read; 412 when stale."),
+    Header(
+        alias="If-Match",
+        max_length=1024,
+        description="An ETag from a previous read; 412 when stale.",
+    ),
 ]
 
 

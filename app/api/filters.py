@@ -6,11 +6,11 @@ from fastapi import Depends, Query
 from pydantic import AfterValidator
 
 from app.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams
-from app.schemas.common import refuse_nul
+from app.schemas.common import SearchText, refuse_nul
 
 NameContains = Annotated[
-    str | None,
-    Query(max_length=200, description="Name contains (case-insensitive)."),
+    SearchText | None,
+    Query(description="Name contains (case-insensitive)."),
     AfterValidator(refuse_nul),
 ]
 Archived = Annotated[

@@ -1,4 +1,3 @@
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -10,7 +9,7 @@ from app.api.problems import responses
 from app.db.models import Project
 from app.pagination import SortKey
 from app.repositories.projects import ProjectRepository
-from app.schemas.common import Page, page_of
+from app.schemas.common import IdList, Page, page_of
 from app.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate
 from app.services.catalog import ProjectService
 
@@ -31,7 +30,7 @@ async def list_projects(
     page: PageParamsDep,
     q: NameContains = None,
     client_id: Annotated[
-        list[uuid.UUID] | None, Query(description="Only projects of these clients.")
+        IdList | None, Query(description="Only projects of these clients.")
     ] = None,
     archived: Archived = False,
     include_deleted: IncludeDeleted = False,

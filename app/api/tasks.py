@@ -1,4 +1,3 @@
-import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -10,7 +9,7 @@ from app.api.problems import responses
 from app.db.models import Task
 from app.pagination import SortKey
 from app.repositories.tasks import TaskRepository
-from app.schemas.common import Page, page_of
+from app.schemas.common import IdList, Page, page_of
 from app.schemas.tasks import TaskCreate, TaskRead, TaskUpdate
 from app.services.catalog import TaskService
 
@@ -29,9 +28,7 @@ async def list_tasks(
     tasks: Tasks,
     page: PageParamsDep,
     q: NameContains = None,
-    project_id: Annotated[
-        list[uuid.UUID] | None, Query(description="Only tasks of these projects.")
-    ] = None,
+    project_id: Annotated[IdList | None, Query(description="Only tasks of these projects.")] = None,
     done: Annotated[
         bool | None,
         Query(description="`true`: done tasks only; `false`: open ones; omitted: both."),

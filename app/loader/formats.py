@@ -11,12 +11,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from app.enums import ImportFormat
+from app.instants import supported_utc
 from app.loader.reading import RawRow
 
 
@@ -117,11 +118,22 @@ def _span(values: dict[str, str], zone: ZoneInfo, order: DateOrder) -> tuple[dat
     duration = _duration(values)
     if duration is None:
         raise RowError("no end time and no duration")
-    return start, start + duration
+    try:
+        return start, _supported(start + duration)
+    except OverflowError as exc:
+        raise RowError("the duration ends past year 9999") from exc
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+    return _supported(datetime.combine(day, at, tzinfo=zone))
+
+
+def _supported(value: datetime) -> datetime:
+    """`value` in UTC, if within the instants the application takes."""
+    try:
+        return supported_utc(value)
+    except ValueError as exc:
+        raise RowError(f"{value.isoformat()} {exc}") from exc
 
 
 def _date(text: str, order: DateOrder, what: str) -> date:
@@ -168,12 +180,15 @@ def _duration(values: dict[str, str]) -> timedelta | None:
         if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
             raise RowError(f"duration {text!r} is not H:MM or HH:MM:SS")
         hours, minutes, seconds = (int(part) for part in [*parts, "0"][:3])
-        return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    else:
+        try:
+            hours, minutes, seconds = Decimal(text.replace(",", ".")), 0, 0
+        except InvalidOperation as exc:
+            raise RowError(f"duration {text!r} is not a number of hours") from exc
     try:
-        hours = Decimal(text.replace(",", "."))
-    except InvalidOperation as exc:
-        raise RowError(f"duration {text!r} is not a number of hours") from exc
-    return timedelta(seconds=int(hours * 3600))
+        return timedelta(seconds=int(hours * 3600 + minutes * 60 + seconds))
+    except (OverflowError, ValueError) as exc:  # past what a timedelta holds, or infinite
+        raise RowError(f"duration {text!r} is too long") from exc
 
 
 def _flag(text: str) -> bool:
@@ -213,7 +228,7 @@ def _instant(values: dict[str, str], key: str) -> datetime:
         raise RowError(f"{key} {text!r} is not an ISO 8601 date and time") from exc
     if value.tzinfo is None:
         raise RowError(f"{key} {text!r} has no offset")
-    return value.astimezone(UTC)
+    return _supported(value)
 
 
 def _json_tags(text: str) -> tuple[str, ...]:

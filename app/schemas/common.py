@@ -1,6 +1,8 @@
-"""Shared schema pieces: base config, timezone-aware datetimes, list pages."""
+"""Shared schema pieces: base config, timezone-aware datetimes, bounded text and lists,
+list pages."""
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -16,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.instants import supported_utc
 from app.pagination import PageResult
 
 T = TypeVar("T")
@@ -56,13 +59,22 @@ class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+def _supported_day(value: date) -> date:
+    supported_utc(datetime.combine(value, time(), UTC))
+    return value
 
 
-# ISO 8601 with an offset; a naive datetime is a validation error.
-UTCDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+# ISO 8601 with an offset, in UTC once validated; a naive datetime or one out of range
+# (`app.instants`) is a validation error. Every datetime the API accepts is one of these.
+UTCDatetime = Annotated[AwareDatetime, AfterValidator(supported_utc)]
+SupportedDate = Annotated[date, AfterValidator(_supported_day)]
+
+# Sizes of what requests carry, so no input is bigger than what it stands for.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SearchText = Annotated[str, Field(max_length=200)]
+# Ids a request names at once (filters, tags of an entry).
+MAX_IDS = 100
+IdList = Annotated[list[uuid.UUID], Field(max_length=MAX_IDS)]
 
 # Integer columns are 32-bit; larger values would fail in the database instead of in validation.
 _INT32_MAX = 2**31 - 1

@@ -3,9 +3,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, Strict, model_validator
 
 from app.enums import WeekStart
+from app.schemas.common import SupportedDate, UTCDatetime
 from app.schemas.time_entries import EntryCriteria
 from app.schemas.users import Timezone
 
@@ -41,7 +42,7 @@ def _dates_as_dates(value: Any) -> Any:
 # A date (YYYY-MM-DD) is read as that day's start in the report's timezone; anything else
 # must be a datetime with an offset, like everywhere in the API.
 DayOrInstant = Annotated[
-    AwareDatetime | Annotated[date, Strict()], BeforeValidator(_dates_as_dates)
+    UTCDatetime | Annotated[SupportedDate, Strict()], BeforeValidator(_dates_as_dates)
 ]
 
 

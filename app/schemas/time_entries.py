@@ -9,12 +9,10 @@ from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.enums import EntrySource
 from app.pagination import MAX_LIMIT
-from app.schemas.common import Input, RatesHidden, Schema, UTCDatetime
+from app.schemas.common import IdList, Input, RatesHidden, Schema, SearchText, UTCDatetime
 
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
-TagIds = Annotated[
-    list[uuid.UUID], Field(max_length=100, description="The entry's tags; replaces the set.")
-]
+TagIds = Annotated[IdList, Field(description="The entry's tags; replaces the set.")]
 BulkIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_LIMIT)]
 
 
@@ -106,13 +104,13 @@ class EntryCriteria(Input):
     """Which entries, by what they point at; repeated parameters match any of their values.
     Lists, reports and exports share them."""
 
-    user_id: list[uuid.UUID] = []
-    project_id: list[uuid.UUID] = []
-    client_id: list[uuid.UUID] = []
-    task_id: list[uuid.UUID] = []
-    tag_id: list[uuid.UUID] = Field(default=[], description="Entries having any of these tags.")
+    user_id: IdList = []
+    project_id: IdList = []
+    client_id: IdList = []
+    task_id: IdList = []
+    tag_id: IdList = Field(default=[], description="Entries having any of these tags.")
     billable: bool | None = None
-    q: str | None = Field(default=None, max_length=200, description="Description contains.")
+    q: SearchText | None = Field(default=None, description="Description contains.")
 
 
 class TimeEntryFilters(EntryCriteria):

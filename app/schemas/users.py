@@ -24,7 +24,7 @@ def _known_timezone(value: str) -> str:
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-Timezone = Annotated[str, AfterValidator(_known_timezone)]
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
 
 
 class UserCreate(Schema):
