@@ -22,6 +22,7 @@ from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
 from app.enums import ImportFormat
 from app.errors import DomainError
+from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.reading import UnreadableFile, read_rows
 from app.repositories.time_entries import EntryFilters
@@ -99,6 +100,8 @@ def serve(
         reload=reload,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
+        # No `server` header: it tells a scanner which server and version to try.
+        server_header=False,
     )
 
 
@@ -205,7 +208,11 @@ def _instant(value: str | None, option: str) -> datetime | None:
     if parsed is None or (parsed.tzinfo is None and len(value) != 10):
         err_console.print(f"[red]{option}: give a date or a datetime with an offset.[/red]")
         raise typer.Exit(2)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        return supported_utc(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    except ValueError as exc:
+        err_console.print(f"[red]{option} {exc}.[/red]")
+        raise typer.Exit(2) from exc
 
 
 @cli.command("export")

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # (and close) one of their own: connecting costs far more than a short wait.
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
+    # The largest request body taken; uploads to an import have `import_max_bytes`.
+    request_max_bytes: int = Field(default=1024 * 1024, ge=1)
     import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     db_pool_pre_ping: bool = False
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)

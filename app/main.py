@@ -6,9 +6,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from starlette.types import Scope
 
+from app.api import docs
 from app.api.deps import API_PREFIX
+from app.api.hardening import BodySizeLimit, SecurityHeaders
 from app.api.health import router as health_router
+from app.api.imports import upload_body_limit
 from app.api.problems import install_error_handlers
 from app.api.router import api_router
 from app.config import Settings, get_settings
@@ -31,6 +35,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def request_body_limit(scope: Scope) -> int:
+    """Bytes a request's body may hold: the settings of the app serving it decide."""
+    settings: Settings = scope["app"].state.settings
+    upload = upload_body_limit(scope["method"], scope["path"], settings)
+    return settings.request_max_bytes if upload is None else upload
+
+
+def install_hardening(app: FastAPI) -> None:
+    app.add_middleware(BodySizeLimit, limit=request_body_limit)
+    # Outermost of the two, so that a body refused as too large carries the headers too.
+    app.add_middleware(
+        SecurityHeaders,
+        private_prefixes=(f"{API_PREFIX}/auth/",),
+        docs_paths=frozenset({"/docs", "/docs/oauth2-redirect", docs.REDOC_URL}),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPIOffline(
@@ -39,9 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Team time tracking: clients, projects, tasks, tags and time entries.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
-        static_url="/static/docs",
-        favicon_url="/static/docs/favicon.png",
-        swagger_ui_parameters={"persistAuthorization": True},
+        static_url=docs.STATIC_URL,
+        favicon_url=docs.FAVICON_URL,
+        # Served by `app.api.docs`, with no request to another host.
+        redoc_url=None,
+        # No badge from the online validator: the page asks nothing of another host.
+        swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
     )
     app.state.settings = settings
     if settings.cors_origins:
@@ -54,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Retry-After"],
         )
     install_error_handlers(app)
+    install_hardening(app)
     app.include_router(health_router)
+    app.include_router(docs.router)
     app.include_router(api_router, prefix=API_PREFIX)
     install_openapi(app)
     return app

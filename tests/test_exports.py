@@ -168,3 +168,14 @@ def test_the_cli_exports_the_same_way(
         env={"DATABASE_URL": database_url, "ENVIRONMENT": "test"},
     )
     assert missing.exit_code == 1
+
+
+def test_the_cli_refuses_instants_out_of_range(database_url: str) -> None:
+    for value in ("0001-01-01T00:00:00+14:00", "9999-12-31", "1899-12-31"):
+        result = CliRunner().invoke(
+            cli,
+            ["export", "--workspace", str(uuid.uuid4()), "--from", value],
+            env={"DATABASE_URL": database_url, "ENVIRONMENT": "test"},
+        )
+        assert result.exit_code == 2, result.output
+        assert "1900-01-01" in result.output

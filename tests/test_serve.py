@@ -54,15 +54,18 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_serve_in_an_empty_directory(served) -> None:  # type: ignore[no-untyped-def]
     base, directory = served
-    assert httpx.get(f"{base}/readyz").status_code == 200
+    ready = httpx.get(f"{base}/readyz")
+    assert ready.status_code == 200
+    assert "server" not in ready.headers  # no banner naming the server to scanners
     assert (directory / "timesheet.db").exists()
 
-    docs = httpx.get(f"{base}/docs")
-    assert docs.status_code == 200
-    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", docs.text)
-    assert assets
-    for asset in assets:
-        url = urljoin(f"{base}/docs", asset)
-        assert url.startswith(base), f"/docs loads {asset} from another host"
-        assert httpx.get(url).status_code == 200
-    assert "https://" not in docs.text and "http://" not in docs.text
+    for page in ("/docs", "/redoc"):
+        docs = httpx.get(f"{base}{page}")
+        assert docs.status_code == 200
+        assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", docs.text)
+        assert assets
+        for asset in assets:
+            url = urljoin(f"{base}{page}", asset)
+            assert url.startswith(base), f"{page} loads {asset} from another host"
+            assert httpx.get(url).status_code == 200
+        assert "https://" not in docs.text and "http://" not in docs.text

@@ -142,8 +142,16 @@ async def _validation_error_handler(_request: Request, exc: Exception) -> JSONRe
     return problem_response(422, "The request is not valid; see errors.", errors=errors)
 
 
+_UNREADABLE_BODY = [{"loc": ["body"], "msg": "the body cannot be decoded", "type": "body_invalid"}]
+
+
 async def _http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework's answer to a body it could not parse (bytes that are not UTF-8,
+        # JSON nested past the parser, a broken multipart form): unprocessable, like any
+        # other body that does not validate.
+        return problem_response(422, "The request body cannot be read.", errors=_UNREADABLE_BODY)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
