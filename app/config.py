@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300)
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Registrations one client address may attempt per window, created or refused alike.
+    registration_max_per_address: int = Field(default=10, ge=1)
+    registration_window_seconds: int = Field(default=3600, ge=1)
 
     # Connections a worker keeps open. Requests beyond it wait for one rather than open
     # (and close) one of their own: connecting costs far more than a short wait.

@@ -37,3 +37,14 @@ class ImportStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class AttemptKind(StrEnum):
+    """What an attempt counter counts, and per what."""
+
+    # Sign-ins (and password checks) per account email; a success clears it.
+    SIGN_IN_ACCOUNT = "sign_in_account"
+    # Failed sign-ins per client address, whatever the account.
+    SIGN_IN_ADDRESS = "sign_in_address"
+    # Registrations per client address.
+    REGISTRATION = "registration"

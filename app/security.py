@@ -1,5 +1,7 @@
 """Password hashing (argon2), JWT access tokens and opaque secret tokens."""
 
+import asyncio
+import functools
 import hashlib
 import secrets
 import uuid
@@ -13,8 +15,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from app.db.types import utcnow
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so that a login costs the same either way.
-_UNKNOWN_USER_HASH = _hasher.hash("unknown-user-placeholder")
 
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"
@@ -23,17 +23,32 @@ API_TOKEN_PREFIX = "tsk_"
 REFRESH_TOKEN_PREFIX = "tsr_"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# Hashing and verifying take tens of milliseconds of CPU and 64 MiB each: they run in a
+# worker thread (argon2 releases the GIL), so that the event loop keeps serving meanwhile.
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown user) spend the same time and fail."""
+    return await asyncio.to_thread(_verify, password_hash, password)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        matched = _hasher.verify(password_hash or _UNKNOWN_USER_HASH, password)
+        matched = _hasher.verify(password_hash or _unknown_user_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
     return matched and password_hash is not None
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Verified against when the email is unknown, so that a login costs the same either
+    way; made on first use rather than when the module is imported."""
+    return _hasher.hash("unknown-user-placeholder")
 
 
 def password_needs_rehash(password_hash: str) -> bool:

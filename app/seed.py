@@ -67,7 +67,7 @@ class SeedResult:
 async def seed_demo(session: AsyncSession, *, today: datetime | None = None) -> SeedResult:
     today = (today or datetime.now(UTC)).astimezone(UTC)
     inserted = 0
-    password_hash = hash_password(DEMO_PASSWORD)
+    password_hash = await hash_password(DEMO_PASSWORD)
     inserted += await insert_ignoring_conflicts(
         session,
         User.__table__,

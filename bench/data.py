@@ -330,7 +330,7 @@ async def generate(url: str, shape: Shape) -> Dataset:
     async with _engine(url) as engine, engine.begin() as connection:
         await connection.run_sync(_DATASET_METADATA.create_all)
     anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    generator = _Generator(shape, anchor)
+    generator = _Generator(shape, anchor, await hash_password(PASSWORD))
     dataset = generator.run()
     generator.tables[DATASET].add(fingerprint=fingerprint(shape), dataset=dataset.to_json())
     generated = time.perf_counter()
@@ -399,12 +399,12 @@ class _Workspace:
 
 
 class _Generator:
-    def __init__(self, shape: Shape, anchor: datetime) -> None:
+    def __init__(self, shape: Shape, anchor: datetime, password_hash: str) -> None:
         self.shape = shape
         self.anchor = anchor
         self.rng = random.Random(shape.seed)
         self.tables: dict[Table, _Rows] = defaultdict(_Rows)
-        self.password_hash = hash_password(PASSWORD)
+        self.password_hash = password_hash
         self.created = anchor - timedelta(days=HISTORY_DAYS + 30)
         self.working_days = [
             anchor.replace(hour=8) - timedelta(days=days_ago)

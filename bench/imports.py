@@ -226,7 +226,7 @@ async def fresh_workspace(url: str, catalog: Catalog) -> Target:
     await migrations.drop_everything(url)
     await migrations.upgrade(url)
     users = {member.email: uuid.uuid4() for member in catalog.members}
-    workspace_id, password_hash = uuid.uuid4(), hash_password(data.PASSWORD)
+    workspace_id, password_hash = uuid.uuid4(), await hash_password(data.PASSWORD)
     owner = {"owner_user_id": users[catalog.members[0].email]}
     await write(
         url,

@@ -1,5 +1,6 @@
 """Factories for test data: each builds one row with sensible defaults and flushes."""
 
+import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass
@@ -7,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from httpx import AsyncClient, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
+    AttemptCounter,
     Client,
     Membership,
     Project,
@@ -20,13 +23,13 @@ from app.db.models import (
     User,
     Workspace,
 )
-from app.enums import Role
+from app.enums import AttemptKind, Role
 from app.security import create_access_token, hash_password
 
 _sequence = itertools.count(1)
 DEFAULT_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-with-enough-length"
-_PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)
+_PASSWORD_HASH = asyncio.run(hash_password(DEFAULT_PASSWORD))
 
 
 def _n() -> int:
@@ -151,3 +154,11 @@ async def sign_in(client: AsyncClient, email: str, password: str = DEFAULT_PASSW
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def attempts_of(session: AsyncSession, kind: AttemptKind, subject: str) -> int:
+    """How many attempts the counter of `kind` holds for `subject` (0 with no row)."""
+    statement = select(AttemptCounter.attempts).where(
+        AttemptCounter.kind == kind, AttemptCounter.subject == subject
+    )
+    return (await session.scalar(statement.execution_options(populate_existing=True))) or 0

@@ -1,27 +1,36 @@
 """Registration, sign-in, refresh-token rotation, sign-out and the limit on failed sign-ins."""
 
 import asyncio
-from datetime import timedelta
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from httpx import AsyncClient
-from sqlalchemy import func, select, update
+from httpx import AsyncClient, Response
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import security
 from app.config import Environment, Settings
-from app.db.models import LoginAttempt, RefreshToken, User
+from app.db.models import AttemptCounter, RefreshToken, User
 from app.db.types import utcnow
+from app.enums import AttemptKind
+from app.repositories import attempt_counters
 from app.security import token_digest, verify_password
 from app.services import accounts
-from tests.factories import DEFAULT_PASSWORD, Team, bearer, make_user, sign_in
+from tests.factories import DEFAULT_PASSWORD, Team, attempts_of, bearer, make_user, sign_in
 from tests.problems import assert_problem
 
 REGISTER = "/api/v1/auth/register"
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"
 ME = "/api/v1/users/me"
+# Concurrent attempts in the race tests: well past every limit they meet.
+RACERS = 40
 
 
 async def refresh_row(session: AsyncSession, secret: str) -> RefreshToken:
@@ -30,11 +39,15 @@ async def refresh_row(session: AsyncSession, secret: str) -> RefreshToken:
     return row
 
 
-async def failures_of(session: AsyncSession, email: str) -> int:
-    statement = select(func.count()).where(
-        LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)
+async def window_start(session: AsyncSession, kind: AttemptKind, subject: str) -> datetime:
+    statement = select(AttemptCounter.window_started_at).where(
+        AttemptCounter.kind == kind, AttemptCounter.subject == subject
     )
-    return (await session.execute(statement)).scalar_one()
+    return (await session.scalars(statement.execution_options(populate_existing=True))).one()
+
+
+def statuses(answers: list[Response]) -> list[int]:
+    return sorted(answer.status_code for answer in answers)
 
 
 # Registration
@@ -78,6 +91,83 @@ async def test_register_validates_the_body(client: AsyncClient) -> None:
     assert (await client.post(REGISTER, json=short)).status_code == 422
     bad_email = {"email": "nope", "password": "a-long-password", "full_name": "A"}
     assert (await client.post(REGISTER, json=bad_email)).status_code == 422
+
+
+async def test_registrations_are_limited_per_address(
+    app: FastAPI, client: AsyncClient, session: AsyncSession, settings: Settings, team: Team
+) -> None:
+    app.state.settings = settings.model_copy(update={"registration_max_per_address": 2})
+    body = {"email": "first@example.com", "password": "a-long-password", "full_name": "F"}
+    assert (await client.post(REGISTER, json=body)).status_code == 201
+    # An attempt counts whether or not an account comes of it.
+    assert_problem(await client.post(REGISTER, json={**body, "email": team.member.email}), 409)
+    refused = await client.post(REGISTER, json={**body, "email": "third@example.com"})
+    assert_problem(refused, 429)
+    retry_after = int(refused.headers["retry-after"])
+    assert 0 < retry_after <= settings.registration_window_seconds
+    assert await session.scalar(select(User).where(User.email == "third@example.com")) is None
+
+
+@pytest.mark.committed
+async def test_parallel_registrations_stop_exactly_at_the_limit(
+    client: AsyncClient, settings: Settings
+) -> None:
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                REGISTER,
+                json={
+                    "email": f"racer{n}@example.com",
+                    "password": "long-enough",
+                    "full_name": "R",
+                },
+            )
+            for n in range(RACERS)
+        )
+    )
+    limit = settings.registration_max_per_address
+    assert statuses(answers) == [201] * limit + [429] * (RACERS - limit)
+
+
+async def test_passwords_are_hashed_and_verified_off_the_event_loop(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing takes tens of milliseconds of CPU: on the loop, it would stall every request."""
+    hasher = security.PasswordHasher()
+    threads: list[int] = []
+
+    class Recording(security.PasswordHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            threads.append(threading.get_ident())
+            return hasher.hash(password, salt=salt)
+
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            threads.append(threading.get_ident())
+            return hasher.verify(hash, password)
+
+    monkeypatch.setattr(security, "_hasher", Recording())
+    body = {"email": "threads@example.com", "password": "a-long-password", "full_name": "T"}
+    assert (await client.post(REGISTER, json=body)).status_code == 201
+    assert (await sign_in(client, body["email"], body["password"])).status_code == 200
+    assert_problem(await sign_in(client, "nobody@example.com"), 401)
+    assert len(threads) >= 3
+    assert threading.get_ident() not in threads
+
+
+def test_importing_the_security_module_hashes_nothing() -> None:
+    """A hash costs 64 MiB and tens of milliseconds: every process that imports the app (the
+    CLI, each worker) would pay for one it may never use."""
+    probe = (
+        "import argon2\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise SystemExit('hashed at import')\n"
+        "argon2.PasswordHasher.hash = refuse\n"
+        "import app.security\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", probe], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
 
 
 # Sign-in
@@ -131,9 +221,9 @@ async def test_unknown_email_costs_a_password_verification_too(
 ) -> None:
     checked: list[str | None] = []
 
-    def spy(password_hash: str | None, password: str) -> bool:
+    async def spy(password_hash: str | None, password: str) -> bool:
         checked.append(password_hash)
-        return verify_password(password_hash, password)
+        return await verify_password(password_hash, password)
 
     monkeypatch.setattr(accounts, "verify_password", spy)
     assert_problem(await sign_in(client, "nobody@example.com"), 401)
@@ -149,7 +239,7 @@ async def test_sign_in_upgrades_an_outdated_password_hash(
     assert (await sign_in(client, user.email)).status_code == 200
     await session.refresh(user)
     assert user.password_hash != weak
-    assert verify_password(user.password_hash, DEFAULT_PASSWORD)
+    assert await verify_password(user.password_hash, DEFAULT_PASSWORD)
 
 
 async def test_the_form_needs_username_and_password(client: AsyncClient) -> None:
@@ -161,70 +251,98 @@ async def test_the_form_needs_username_and_password(client: AsyncClient) -> None
 
 
 async def test_failures_are_counted_and_then_refused_before_the_password_is_checked(
-    client: AsyncClient, session: AsyncSession, team: Team, settings: Settings
+    client: AsyncClient,
+    session: AsyncSession,
+    team: Team,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     email = team.member.email
     for _ in range(settings.login_max_failures):
         assert_problem(await sign_in(client, email, "wrong-password"), 401)
-    assert await failures_of(session, email) == settings.login_max_failures
+    assert await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, email) == (
+        settings.login_max_failures
+    )
+    started = await window_start(session, AttemptKind.SIGN_IN_ACCOUNT, email)
 
+    checked: list[str | None] = []
+
+    async def spy(password_hash: str | None, password: str) -> bool:
+        checked.append(password_hash)
+        return await verify_password(password_hash, password)
+
+    monkeypatch.setattr(accounts, "verify_password", spy)
     refused = await sign_in(client, email)
     assert_problem(refused, 429)
     retry_after = int(refused.headers["retry-after"])
     assert 0 < retry_after <= settings.login_failure_window_seconds
-    # A refused attempt is not another failure, or waiting would never help.
-    assert await failures_of(session, email) == settings.login_max_failures
+    assert checked == []
+    # A refused attempt does not move the window, or waiting would never help.
+    assert await window_start(session, AttemptKind.SIGN_IN_ACCOUNT, email) == started
 
 
-async def test_retry_after_is_when_the_oldest_counted_failure_leaves_the_window(
-    client: AsyncClient, session: AsyncSession, team: Team, settings: Settings
+async def test_retry_after_is_when_the_counting_window_ends(
+    client: AsyncClient,
+    session: AsyncSession,
+    team: Team,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     email = team.member.email
     window = settings.login_failure_window_seconds
     now = utcnow()
-    session.add_all(
-        [
-            LoginAttempt(
-                email=email,
-                client_ip="10.0.0.1",
-                succeeded=False,
-                created_at=now - timedelta(seconds=window - 100 - 10 * n),
-            )
-            for n in range(settings.login_max_failures)
-        ]
-        + [
-            LoginAttempt(
-                email=email,
-                client_ip="10.0.0.1",
-                succeeded=False,
-                created_at=now - timedelta(seconds=window + 5),
-            )
-        ]
+    monkeypatch.setattr(attempt_counters, "utcnow", lambda: now)
+    session.add(
+        AttemptCounter(
+            kind=AttemptKind.SIGN_IN_ACCOUNT,
+            subject=email,
+            attempts=settings.login_max_failures,
+            window_started_at=now - timedelta(seconds=window - 100),
+        )
     )
     await session.flush()
     refused = await sign_in(client, email)
     assert_problem(refused, 429)
-    assert 98 <= int(refused.headers["retry-after"]) <= 101
+    assert refused.headers["retry-after"] == "100"
 
 
-async def test_attempts_that_left_the_window_are_forgotten(
+async def test_windows_that_ended_start_over_and_are_forgotten(
     client: AsyncClient, session: AsyncSession, team: Team, settings: Settings
 ) -> None:
     email, other = team.member.email, team.admin.email
-    old = utcnow() - timedelta(seconds=settings.login_failure_window_seconds + 60)
+    ended = utcnow() - timedelta(seconds=settings.login_failure_window_seconds + 60)
+    limit = settings.login_max_failures
     session.add_all(
         [
-            LoginAttempt(email=email, client_ip="10.9.9.9", succeeded=False, created_at=old),
-            LoginAttempt(email=other, client_ip="10.9.9.9", succeeded=False, created_at=old),
+            AttemptCounter(
+                kind=AttemptKind.SIGN_IN_ACCOUNT,
+                subject=subject,
+                attempts=limit,
+                window_started_at=ended,
+            )
+            for subject in (email, other)
+        ]
+        + [
+            AttemptCounter(
+                kind=AttemptKind.REGISTRATION,
+                subject="10.9.9.9",
+                attempts=1,
+                window_started_at=ended,
+            )
         ]
     )
     await session.flush()
     assert_problem(await sign_in(client, email, "wrong-password"), 401)
-    rows = (await session.execute(select(LoginAttempt.email, LoginAttempt.created_at))).all()
-    # The member's expired attempt is gone, the new one counts; another account at another
-    # address is left alone.
-    assert sorted((row.email, row.created_at > old) for row in rows) == sorted(
-        [(email, True), (other, False)]
+    rows = (await session.execute(select(AttemptCounter.kind, AttemptCounter.subject))).all()
+    # The member's count started over at one; the other account's ended window is gone, and
+    # counters of another kind are left to their own limit.
+    assert await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, email) == 1
+    assert sorted((row.kind, row.subject) for row in rows) == sorted(
+        [
+            (AttemptKind.SIGN_IN_ACCOUNT, email),
+            (AttemptKind.SIGN_IN_ADDRESS, "127.0.0.1"),
+            (AttemptKind.REGISTRATION, "10.9.9.9"),
+        ]
     )
 
 
@@ -250,6 +368,16 @@ async def test_one_address_is_limited_across_accounts(
     assert_problem(await sign_in(client, team.admin.email), 429)
 
 
+async def test_successes_do_not_count_against_the_address(
+    app: FastAPI, client: AsyncClient, team: Team, settings: Settings
+) -> None:
+    """People behind one address (an office's NAT) signing in do not lock each other out."""
+    app.state.settings = settings.model_copy(update={"login_max_failures": 1})
+    for _ in range(accounts.ADDRESS_FACTOR + 1):
+        assert (await sign_in(client, team.member.email)).status_code == 200
+    assert (await sign_in(client, team.admin.email)).status_code == 200
+
+
 @pytest.mark.committed
 async def test_failures_survive_in_their_own_transactions(
     client: AsyncClient, session: AsyncSession, settings: Settings
@@ -258,9 +386,27 @@ async def test_failures_survive_in_their_own_transactions(
     await session.commit()
     for _ in range(settings.login_max_failures):
         assert_problem(await sign_in(client, user.email, "wrong-password"), 401)
-    assert await failures_of(session, user.email) == settings.login_max_failures
+    counted = await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, user.email)
+    assert counted == settings.login_max_failures
     await session.commit()  # so that SQLite's write lock is free for the next request
     assert_problem(await sign_in(client, user.email), 429)
+
+
+@pytest.mark.committed
+async def test_parallel_wrong_passwords_reach_the_check_exactly_the_limit_times(
+    client: AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session)
+    await session.commit()
+    answers = await asyncio.gather(
+        *(sign_in(client, user.email, f"wrong-password-{n}") for n in range(RACERS))
+    )
+    limit = settings.login_max_failures
+    assert statuses(answers) == [401] * limit + [429] * (RACERS - limit)
+    for answer in answers:
+        assert_problem(answer, answer.status_code)
+    # Only the passwords actually tried count against the address.
+    assert await attempts_of(session, AttemptKind.SIGN_IN_ADDRESS, "127.0.0.1") == limit
 
 
 # Refresh tokens

@@ -9,7 +9,8 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db.models import Base
+from app.db.models import Base, User
+from app.security import verify_password
 
 runner = CliRunner()
 
@@ -94,3 +95,23 @@ def test_users_create_normalizes_email_and_refuses_duplicates(
     code, output = _run(database_url, *args, "--email", "not-an-email")
     assert code == 2
     assert "email" in output
+
+
+@pytest.mark.committed
+def test_users_create_keeps_the_password_as_typed(database_url: str, engine: AsyncEngine) -> None:
+    padded = "  spaces around it  "
+    args = ("users", "create", "--email", "pad@example.com", "--full-name", "Pad")
+    code, output = _run(database_url, *args, "--password", padded)
+    assert code == 0, output
+
+    async def stored_hash() -> str:
+        engine = create_async_engine(database_url, poolclass=NullPool)
+        async with engine.connect() as connection:
+            statement = select(User.password_hash).where(User.email == "pad@example.com")
+            password_hash = (await connection.execute(statement)).scalar_one()
+        await engine.dispose()
+        return password_hash
+
+    password_hash = asyncio.run(stored_hash())
+    assert asyncio.run(verify_password(password_hash, padded))
+    assert not asyncio.run(verify_password(password_hash, padded.strip()))

@@ -7,9 +7,9 @@ import textwrap
 
 EXPECTED_TABLES = {
     "api_tokens",
+    "attempt_counters",
     "clients",
     "import_runs",
-    "login_attempts",
     "memberships",
     "project_members",
     "projects",

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db.engine import Sessions
-from app.db.models import ApiToken, LoginAttempt, ProjectMember, RefreshToken, Tag, User, Workspace
+from app.db.models import ApiToken, ProjectMember, RefreshToken, Tag, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
-from app.enums import EntrySource, ProjectVisibility, Role
+from app.enums import AttemptKind, EntrySource, ProjectVisibility, Role
 from app.errors import (
     Conflict,
     Forbidden,
@@ -31,6 +31,7 @@ from app.services.workspaces import WorkspaceService
 from tests.factories import (
     DEFAULT_PASSWORD,
     Team,
+    attempts_of,
     make_client,
     make_entry,
     make_project,
@@ -257,7 +258,7 @@ async def test_only_workspace_members_join_projects_and_only_admins_add_them(
 # Accounts and sessions
 
 
-async def test_a_refused_sign_in_is_counted(
+async def test_a_refused_sign_in_stays_counted_and_a_success_clears_the_account(
     sessions: Sessions,
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -267,16 +268,18 @@ async def test_a_refused_sign_in_is_counted(
     with pytest.raises(NotAuthenticated):
         async with UnitOfWork(sessions) as uow:
             await AccountService(uow, settings).sign_in(email, "wrong", client_ip="10.0.0.1")
+    async with sessionmaker() as session:
+        assert await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, email) == 1
+        assert await attempts_of(session, AttemptKind.SIGN_IN_ADDRESS, "10.0.0.1") == 1
     async with UnitOfWork(sessions) as uow:
         tokens = await AccountService(uow, settings).sign_in(
             email.upper(), DEFAULT_PASSWORD, client_ip="10.0.0.1"
         )
     assert tokens.user.id == team.member.id
     async with sessionmaker() as session:
-        attempts = await session.scalars(
-            select(LoginAttempt.succeeded).where(LoginAttempt.email == email)
-        )
-        assert sorted(attempts) == [False, True]
+        assert await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, email) == 0
+        # The address keeps its failure: only the password tried right is taken back.
+        assert await attempts_of(session, AttemptKind.SIGN_IN_ADDRESS, "10.0.0.1") == 1
 
 
 async def test_a_reused_refresh_token_revokes_its_family_although_refused(
@@ -314,8 +317,8 @@ async def test_a_wrong_current_password_is_refused_and_counted(
                 caller, "wrong", "a-new-password", client_ip="10.0.0.3"
             )
     async with sessionmaker() as session:
-        failures = select(func.count()).where(LoginAttempt.email == team.member.email)
-        assert await session.scalar(failures) == 1
+        counted = await attempts_of(session, AttemptKind.SIGN_IN_ACCOUNT, team.member.email)
+        assert counted == 1
 
 
 async def test_api_token_use_is_recorded_at_most_once_a_minute(

@@ -29,7 +29,10 @@ ME = "/api/v1/users/me"
 PASSWORD = "/api/v1/users/me/password"
 TOKENS = "/api/v1/users/me/tokens"
 REFRESH = "/api/v1/auth/refresh"
+REGISTER = "/api/v1/auth/register"
 NEW_PASSWORD = "a-brand-new-password"
+# Concurrent attempts in the race test: well past the limit.
+RACERS = 40
 
 
 async def test_get_and_update_me(client: AsyncClient, session: AsyncSession) -> None:
@@ -134,7 +137,58 @@ async def test_wrong_current_password_is_403_and_counts_as_a_failed_sign_in(
     assert_problem(await client.post(PASSWORD, json=right, headers=headers), 429)
     assert_problem(await sign_in(client, user.email), 429)
     await session.refresh(user)
-    assert verify_password(user.password_hash, DEFAULT_PASSWORD)
+    assert await verify_password(user.password_hash, DEFAULT_PASSWORD)
+
+
+async def test_password_change_revokes_api_tokens(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    user = await make_user(session)
+    headers = auth_headers(user)
+    created = await client.post(TOKENS, json={"name": "script"}, headers=headers)
+    api_token = created.json()["token"]
+    body = {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
+    assert (await client.post(PASSWORD, json=body, headers=headers)).status_code == 204
+    assert_problem(await client.get(ME, headers=bearer(api_token)), 401)
+    row = (await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))).one()
+    await session.refresh(row)
+    assert row.revoked_at is not None
+
+
+async def test_passwords_are_taken_exactly_as_typed(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    padded = "  spaced out password  "
+    body = {"email": "spaces@example.com", "password": padded, "full_name": "S"}
+    assert (await client.post(REGISTER, json=body)).status_code == 201
+    assert_problem(await sign_in(client, "spaces@example.com", padded.strip()), 401)
+    signed_in = await sign_in(client, "spaces@example.com", padded)
+    assert signed_in.status_code == 200
+
+    headers = bearer(signed_in.json()["access_token"])
+    change = {"current_password": padded, "new_password": f" {NEW_PASSWORD} "}
+    assert (await client.post(PASSWORD, json=change, headers=headers)).status_code == 204
+    assert_problem(await sign_in(client, "spaces@example.com", NEW_PASSWORD), 401)
+    assert (await sign_in(client, "spaces@example.com", f" {NEW_PASSWORD} ")).status_code == 200
+
+
+@pytest.mark.committed
+async def test_parallel_wrong_current_passwords_reach_the_check_exactly_the_limit_times(
+    client: AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(session)
+    await session.commit()
+    headers = auth_headers(user)
+    wrong = {"current_password": "not-the-password", "new_password": NEW_PASSWORD}
+    answers = await asyncio.gather(
+        *(client.post(PASSWORD, json=wrong, headers=headers) for _ in range(RACERS))
+    )
+    limit = settings.login_max_failures
+    assert sorted(answer.status_code for answer in answers) == [403] * limit + [429] * (
+        RACERS - limit
+    )
+    for answer in answers:
+        assert_problem(answer, answer.status_code)
 
 
 async def test_new_password_is_validated(client: AsyncClient, session: AsyncSession) -> None:
@@ -217,6 +271,20 @@ async def test_api_token_lifecycle(client: AsyncClient, session: AsyncSession) -
     assert_problem(await client.get(ME, headers=bearer(secret)), 401)
     assert (await client.get(TOKENS, headers=headers)).json()["items"] == []
     assert_problem(await client.delete(f"{TOKENS}/{body['id']}", headers=headers), 404)
+
+
+async def test_an_api_token_cannot_create_api_tokens(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    """Or a stolen token could mint itself a successor that outlives its revocation."""
+    user = await make_user(session)
+    created = await client.post(TOKENS, json={"name": "script"}, headers=auth_headers(user))
+    api_token = bearer(created.json()["token"])
+    assert_problem(await client.post(TOKENS, json={"name": "another"}, headers=api_token), 403)
+    owned = await session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))
+    assert len(owned.all()) == 1
+    # It still lists and revokes them.
+    assert (await client.get(TOKENS, headers=api_token)).status_code == 200
 
 
 async def test_api_tokens_are_stored_as_sha256(client: AsyncClient, session: AsyncSession) -> None:

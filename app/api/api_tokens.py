@@ -38,8 +38,9 @@ async def list_tokens(
     status_code=201,
     summary="Create an API token",
     description="The response carries the secret as `token`, once; only its SHA-256 is kept. "
-    "Send it as `Authorization: Bearer <token>`.",
-    responses=responses(422),
+    "Send it as `Authorization: Bearer <token>`. Needs an access token from signing in with "
+    "the password: another API token gets 403. Changing the password revokes every token.",
+    responses=responses(403, 422),
 )
 async def create_token(
     body: ApiTokenCreate, caller: CurrentCaller, accounts: Accounts, response: Response

@@ -37,6 +37,10 @@ async def registration_open(settings: SettingsDep) -> None:
 
 
 def client_address(request: Request) -> str:
+    """The address the sign-in and registration limits count per: the connection's peer.
+    Behind a proxy that is the proxy, unless `timesheet serve` is told to trust it
+    (FORWARDED_ALLOW_IPS); then uvicorn takes the client from its X-Forwarded-For. The
+    header is never read from anyone else, or a client could pick its own address."""
     return request.client.host if request.client else "unknown"
 
 
@@ -44,11 +48,15 @@ def client_address(request: Request) -> str:
     "/register",
     status_code=201,
     summary="Create an account",
+    description="Limited per client address: `REGISTRATION_MAX_PER_ADDRESS` attempts per "
+    "`REGISTRATION_WINDOW_SECONDS`, created or not; beyond that a 429 with `Retry-After`.",
     dependencies=[Depends(registration_open)],
-    responses=responses(403, 409, 422),
+    responses=responses(403, 409, 422, 429),
 )
-async def register(body: UserCreate, accounts: Accounts) -> UserRead:
-    user = await accounts.register(body.email, body.password, body.full_name)
+async def register(body: UserCreate, accounts: Accounts, request: Request) -> UserRead:
+    user = await accounts.register(
+        body.email, body.password, body.full_name, client_ip=client_address(request)
+    )
     return UserRead.model_validate(user)
 
 

@@ -37,8 +37,9 @@ async def update_me(
     "/password",
     status_code=204,
     summary="Change my password",
-    description="A wrong `current_password` is a 403 and counts as a failed sign-in. On "
-    "success every access and refresh token issued so far stops working; sign in again.",
+    description="Checking `current_password` counts as a sign-in attempt: a wrong one is a "
+    "403, and past the sign-in limit the answer is 429. On success every access, refresh "
+    "and API token issued so far stops working; sign in again.",
     responses=responses(403, 422, 429),
 )
 async def change_password(

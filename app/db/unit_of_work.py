@@ -1,21 +1,23 @@
 """The unit of work: one transaction, committed in exactly one place, for the API and the CLI.
 
 Repositories flush, services decide, and the unit of work commits when the work succeeded or
-rolls back when it raised. A few records must outlast a refused request (a failed sign-in
-counts towards the limit, a reused refresh token's family stays revoked): `keep_regardless`
-writes them in a short transaction of their own once the work has ended, committed or not,
-so that the refusal can simply be raised.
+rolls back when it raised. A few records must outlast a refused request (a reused refresh
+token's family stays revoked): `keep_regardless` writes them in a short transaction of their
+own once the work has ended, committed or not, so that the refusal can simply be raised.
+Counts that decide whether the work may go on at all (attempts against a limit) are written
+by `write_apart`, in a transaction of their own committed before the work goes on.
 """
 
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.engine import Sessions
 
-Record = Callable[[AsyncSession], Awaitable[object]]
+T = TypeVar("T")
+Record = Callable[[AsyncSession], Awaitable[T]]
 
 
 class UnitOfWork:
@@ -25,7 +27,7 @@ class UnitOfWork:
         self._sessions = sessions
         # Work that only reads says so up front, and the database serves it more cheaply.
         self._read_only = read_only
-        self._kept: list[Record] = []
+        self._kept: list[Record[object]] = []
 
     async def __aenter__(self) -> Self:
         if self._read_only:
@@ -52,18 +54,36 @@ class UnitOfWork:
                 self._sessions.release_writer()
             await self._write_kept()
 
-    def keep_regardless(self, record: Record) -> None:
+    def keep_regardless(self, record: Record[object]) -> None:
         """Write `record` after this unit of work ends, whether it commits or rolls back."""
         self._kept.append(record)
+
+    async def write_apart(self, record: Record[T]) -> T:
+        """Write `record` in a short transaction of its own, committed before this returns
+        whatever happens to the work afterwards, and return what it returned.
+
+        Call it before the work has written anything. The work's transaction so far, which
+        has only read, ends here and a new one begins with its next statement: so the work
+        never holds a connection (or SQLite's write lock) while it waits for a second one.
+        """
+        await self.session.commit()
+        # A writing unit of work already holds this process's turn at SQLite's writer.
+        return await self._write_alone(record, queue=self._read_only)
 
     async def _write_kept(self) -> None:
         # After the main transaction has ended, so that SQLite's single writer is free.
         kept, self._kept = self._kept, []
         for record in kept:
+            await self._write_alone(record, queue=True)
+
+    async def _write_alone(self, record: Record[T], *, queue: bool) -> T:
+        if queue:
             await self._sessions.queue_writer()
-            try:
-                async with self._sessions.writing() as session:
-                    await record(session)
-                    await session.commit()
-            finally:
+        try:
+            async with self._sessions.writing() as session:
+                result = await record(session)
+                await session.commit()
+                return result
+        finally:
+            if queue:
                 self._sessions.release_writer()

@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, or_, select, update
 
 from app.db.models import ApiToken, Membership, User, Workspace
+from app.db.types import utcnow
 from app.repositories.base import Repository
 from app.repositories.memberships import with_standing
 from app.security import API_TOKEN_PREFIX, new_secret_token, token_digest
@@ -48,6 +49,14 @@ class ApiTokenRepository(Repository[ApiToken]):
     async def record_use(self, token_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        )
+
+    async def revoke_for_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session="fetch")
         )
 
     def owned_by(self, user_id: uuid.UUID) -> Select[tuple[ApiToken]]:

@@ -27,6 +27,12 @@ class UserRepository(Repository[User]):
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
 
+    async def lock_generation(self, user_id: uuid.UUID) -> int:
+        """The user's current token generation, read afresh; the row stays locked until the
+        transaction ends."""
+        statement = select(User.token_generation).where(User.id == user_id).with_for_update()
+        return (await self.session.execute(statement)).scalar_one()
+
     async def get_active(
         self, user_id: uuid.UUID, workspace_id: uuid.UUID | None
     ) -> tuple[User, Membership | None, Workspace | None] | None:

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import MISSING, AfterValidator, EmailStr, Field
+from pydantic import MISSING, AfterValidator, EmailStr, Field, StringConstraints
 
 from app.enums import WeekStart
 from app.schemas.common import Name, ReadSchema, Schema
@@ -23,7 +23,10 @@ def _known_timezone(value: str) -> str:
 
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
-Password = Annotated[str, Field(min_length=8, max_length=256)]
+# Taken exactly as typed, spaces included, as sign-in takes it.
+Password = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=8, max_length=256)
+]
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
 
 
@@ -40,7 +43,9 @@ class UserUpdate(Schema):
 
 
 class PasswordChange(Schema):
-    current_password: Annotated[str, Field(max_length=256)]
+    current_password: Annotated[
+        str, StringConstraints(strip_whitespace=False), Field(max_length=256)
+    ]
     new_password: Password
 
 

@@ -12,9 +12,10 @@ from app.config import Settings
 from app.db.models import ApiToken, Membership, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
+from app.enums import AttemptKind
 from app.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from app.repositories.api_tokens import ApiTokenRepository
-from app.repositories.login_attempts import LoginAttemptRepository
+from app.repositories.attempt_counters import AttemptCounterRepository, Count
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.users import UserRepository
 from app.security import (
@@ -26,6 +27,7 @@ from app.security import (
     password_needs_rehash,
     verify_password,
 )
+from app.services import policies
 from app.services.caller import Caller, SignIn
 
 # One address may fail this many times more than one account, so that a few people behind
@@ -56,14 +58,31 @@ class AccountService:
 
     # Accounts
 
-    async def register(self, email: str, password: str, full_name: str) -> User:
-        require_registration_open(self.settings)
+    async def register(self, email: str, password: str, full_name: str, *, client_ip: str) -> User:
+        """Counted per client address before the password is hashed, whether or not the
+        account gets created: hashing is what a flood of registrations would cost."""
+        settings = self.settings
+        require_registration_open(settings)
+
+        async def count(session: AsyncSession) -> Count:
+            return await AttemptCounterRepository(session).count(
+                AttemptKind.REGISTRATION,
+                client_ip,
+                window_seconds=settings.registration_window_seconds,
+            )
+
+        registrations = await self.uow.write_apart(count)
+        if registrations.attempts > settings.registration_max_per_address:
+            raise TooManyAttempts(
+                "Too many registrations from this address; try again later.",
+                retry_after=registrations.seconds_left(),
+            )
         return await self.create_user(email, password, full_name)
 
     async def create_user(self, email: str, password: str, full_name: str) -> User:
         """An account, whether or not registration is open (operators create them)."""
         return await self.users.create(
-            email=email.lower(), full_name=full_name, password_hash=hash_password(password)
+            email=email.lower(), full_name=full_name, password_hash=await hash_password(password)
         )
 
     async def update_profile(self, user: User, changes: dict[str, Any]) -> User:
@@ -72,15 +91,14 @@ class AccountService:
     async def change_password(
         self, caller: Caller, current: str, new: str, *, client_ip: str
     ) -> None:
-        """A wrong current password counts as a failed sign-in. On success every access and
-        refresh token issued so far stops working."""
+        """A check of the current password counts as a sign-in attempt. On success every
+        access, refresh and API token issued so far stops working."""
         user = caller.user
-        await self._check_attempts(user.email, client_ip)
-        if not verify_password(user.password_hash, current):
-            self._count_attempt(user.email, client_ip, succeeded=False)
+        await self._count_sign_in(user.email, client_ip)
+        if not await verify_password(user.password_hash, current):
             raise Forbidden("The current password is not correct.")
-        self._count_attempt(user.email, client_ip, succeeded=True)
-        await self._end_sessions(user, password_hash=hash_password(new))
+        await self._signed_in(user.email, client_ip)
+        await self._end_sessions(user, password_hash=await hash_password(new))
 
     async def deactivate(self, email: str) -> User | None:
         """Close the account: sign-in and every token it holds stop working at once."""
@@ -92,25 +110,25 @@ class AccountService:
     async def _end_sessions(self, user: User, **changes: Any) -> None:
         await self.users.update(user, {**changes, "token_generation": user.token_generation + 1})
         await self.refresh_tokens.revoke_for_user(user.id)
+        await self.api_tokens.revoke_for_user(user.id)
 
     # Sessions
 
     async def sign_in(self, email: str, password: str, *, client_ip: str) -> IssuedTokens:
         email = email.strip().lower()
-        await self._check_attempts(email, client_ip)
+        await self._count_sign_in(email, client_ip)
         # Locked, so that a password change or deactivation committing meanwhile either
         # waits for this sign-in (and then revokes what it issues) or is seen by it.
         user = await self.users.get_by_email(email, for_update=True)
         if user is not None and not user.is_active:
             user = None
         # Verified even for an unknown email, so that both take the same time.
-        matched = verify_password(user.password_hash if user else None, password)
+        matched = await verify_password(user.password_hash if user else None, password)
         if user is None or not matched:
-            self._count_attempt(email, client_ip, succeeded=False)
             raise NotAuthenticated(WRONG_CREDENTIALS)
-        self._count_attempt(email, client_ip, succeeded=True)
+        await self._signed_in(email, client_ip)
         if password_needs_rehash(user.password_hash):
-            await self.users.update(user, {"password_hash": hash_password(password)})
+            await self.users.update(user, {"password_hash": await hash_password(password)})
         return await self._issue(user, family_id=None, rotated_from_id=None)
 
     async def refresh(self, secret: str) -> IssuedTokens:
@@ -167,35 +185,61 @@ class AccountService:
         )
         return IssuedTokens(user, access_token, refresh_token, settings.access_token_ttl_seconds)
 
-    async def _check_attempts(self, email: str, client_ip: str) -> None:
-        """Refuse before the password is even looked at when the limit is reached."""
-        limit = self.settings.login_max_failures
-        wait = await LoginAttemptRepository(self.uow.session).seconds_until_allowed(
-            email,
-            client_ip,
-            max_failures=limit,
-            max_failures_per_address=limit * ADDRESS_FACTOR,
-            window_seconds=self.settings.login_failure_window_seconds,
-        )
-        if wait is not None:
-            raise TooManyAttempts("Too many wrong passwords; try again later.", retry_after=wait)
+    async def _count_sign_in(self, email: str, client_ip: str) -> None:
+        """Count this attempt before the password is looked at, in a transaction of its own
+        committed at once, and refuse it when a limit is reached.
 
-    def _count_attempt(self, email: str, client_ip: str, *, succeeded: bool) -> None:
-        window = self.settings.login_failure_window_seconds
+        Concurrent attempts each get a count of their own, so exactly the limit's number
+        reach the password check, and a refusal afterwards cannot undo the count. The
+        address is counted first, so that spraying many accounts from one address stops
+        counting against those accounts once the address is refused.
+        """
+        settings = self.settings
+        window = settings.login_failure_window_seconds
+        account_limit = settings.login_max_failures
 
-        async def record(session: AsyncSession) -> None:
-            await LoginAttemptRepository(session).record(
-                email, client_ip, succeeded=succeeded, window_seconds=window
+        async def count(session: AsyncSession) -> Count | None:
+            counters = AttemptCounterRepository(session)
+            by_address = await counters.count(
+                AttemptKind.SIGN_IN_ADDRESS, client_ip, window_seconds=window
+            )
+            if by_address.attempts > account_limit * ADDRESS_FACTOR:
+                return by_address
+            by_account = await counters.count(
+                AttemptKind.SIGN_IN_ACCOUNT, email, window_seconds=window
+            )
+            if by_account.attempts > account_limit:
+                # The address counts passwords tried, and this one will not be.
+                await counters.take_back(AttemptKind.SIGN_IN_ADDRESS, client_ip)
+                return by_account
+            return None
+
+        exceeded = await self.uow.write_apart(count)
+        if exceeded is not None:
+            raise TooManyAttempts(
+                "Too many wrong passwords; try again later.", retry_after=exceeded.seconds_left()
             )
 
-        # A failure is counted even though the request is refused.
-        self.uow.keep_regardless(record)
+    async def _signed_in(self, email: str, client_ip: str) -> None:
+        """The password was right: the account's owner clears its count, and the address
+        counts only failures, so that an attacker cannot clear its count by signing in to an
+        account of their own, nor people behind one address lock each other out by signing
+        in."""
+        counters = AttemptCounterRepository(self.uow.session)
+        await counters.forget(AttemptKind.SIGN_IN_ACCOUNT, email)
+        await counters.take_back(AttemptKind.SIGN_IN_ADDRESS, client_ip)
 
     # Personal API tokens
 
     async def issue_api_token(
         self, caller: Caller, name: str, expires_at: datetime | None
     ) -> tuple[ApiToken, str]:
+        policies.require_password_session(caller)
+        # Locked and read afresh: a password change committing meanwhile either waits for
+        # this token (and then revokes it) or has already ended the caller's session.
+        generation = await self.users.lock_generation(caller.user_id)
+        if generation != caller.user.token_generation:
+            raise NotAuthenticated("The access token is no longer valid.")
         return await self.api_tokens.issue(caller.user_id, name, expires_at)
 
     async def revoke_api_token(self, caller: Caller, token_id: uuid.UUID) -> None:

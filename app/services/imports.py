@@ -271,7 +271,7 @@ class ImportEngine:
             user = User(
                 email=email,
                 full_name=email.split("@")[0],
-                password_hash=hash_password(secrets.token_urlsafe(32)),
+                password_hash=await hash_password(secrets.token_urlsafe(32)),
                 is_active=False,
             )
             self.session.add(user)

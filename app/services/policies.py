@@ -80,3 +80,10 @@ def may_remove_member(caller: Caller, user_id: uuid.UUID, role: Role) -> None:
 def source_of_writes(caller: Caller) -> EntrySource:
     """What a finished entry written by this caller records as its source."""
     return EntrySource.API if caller.signed_in_with is SignIn.API_TOKEN else EntrySource.MANUAL
+
+
+def require_password_session(caller: Caller) -> None:
+    """Credentials that outlive a session are made only by someone signed in with their
+    password, so that a stolen API token cannot mint itself a successor."""
+    if caller.signed_in_with is not SignIn.SESSION:
+        raise Forbidden("API tokens are created when signed in with a password, not with a token.")

@@ -2,9 +2,9 @@
 
 from app.db.base import Base
 from app.db.models.api_token import ApiToken
+from app.db.models.attempt_counter import AttemptCounter
 from app.db.models.client import Client
 from app.db.models.import_run import ImportRun
-from app.db.models.login_attempt import LoginAttempt
 from app.db.models.membership import Membership
 from app.db.models.project import Project
 from app.db.models.project_member import ProjectMember
@@ -18,10 +18,10 @@ from app.db.models.workspace import Workspace
 
 __all__ = [
     "ApiToken",
+    "AttemptCounter",
     "Base",
     "Client",
     "ImportRun",
-    "LoginAttempt",
     "Membership",
     "Project",
     "ProjectMember",
