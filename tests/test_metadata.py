@@ -9,6 +9,7 @@ EXPECTED_TABLES = {
     "api_tokens",
     "clients",
     "import_runs",
+    "invitations",
     "login_attempts",
     "memberships",
     "project_members",

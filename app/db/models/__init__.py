@@ -4,6 +4,7 @@ from app.db.base import Base
 from app.db.models.api_token import ApiToken
 from app.db.models.client import Client
 from app.db.models.import_run import ImportRun
+from app.db.models.invitation import Invitation
 from app.db.models.login_attempt import LoginAttempt
 from app.db.models.membership import Membership
 from app.db.models.project import Project
@@ -21,6 +22,7 @@ __all__ = [
     "Base",
     "Client",
     "ImportRun",
+    "Invitation",
     "LoginAttempt",
     "Membership",
     "Project",
