@@ -6,12 +6,16 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Invitation, Membership, User, Workspace
 from app.db.types import utcnow
 from app.enums import InvitationStatus, Role
+from app.errors import StaleVersion
+from app.repositories.invitations import ReceivedInvitationRepository
+from app.services.caller import Caller, SignIn
+from app.services.workspaces import WorkspaceService
 from tests.factories import Team, auth_headers, make_invitation, make_user
 from tests.problems import assert_problem
 from tests.tracking import entries_url, iso, timer_url
@@ -231,6 +235,34 @@ async def test_an_invitee_who_is_a_member_already_cannot_accept_again(
     assert (
         await client.post(f"{url}/decline", headers=auth_headers(team.member))
     ).status_code == 204
+
+
+async def test_of_two_racing_answers_only_the_first_lands(
+    session: AsyncSession, team: Team
+) -> None:
+    newcomer = await make_user(session)
+    invitation = await make_invitation(session, team.workspace, newcomer.email)
+    received = WorkspaceService(session, Caller(newcomer, SignIn.SESSION))
+    # The acceptance has read the invitation as pending; another request's answer (a
+    # revocation, say) lands before the acceptance writes, and bumps the version.
+    await ReceivedInvitationRepository(session, newcomer.email).get(invitation.id)
+    await session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id)
+        .values(version=Invitation.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(StaleVersion):
+        await received.accept_invitation(invitation.id)
+
+
+async def test_a_revocation_checks_the_etag(client: AsyncClient, team: Team) -> None:
+    sent = await invite(client, team.workspace, team.admin, email="etag@example.com")
+    assert sent.headers["etag"] == '"1"' and sent.json()["version"] == 1
+    url = f"{invitations_url(team.workspace)}/{sent.json()['id']}"
+    headers = auth_headers(team.admin)
+    assert_problem(await client.delete(url, headers={**headers, "If-Match": '"2"'}), 412)
+    assert (await client.delete(url, headers={**headers, "If-Match": '"1"'})).status_code == 204
 
 
 async def test_invitations_to_a_deleted_workspace_are_gone(

@@ -14,7 +14,6 @@ from tests.tracking import entries_url, tag_entry
 # Unversioned rows, and bulk routes that answer per item.
 WITHOUT_IF_MATCH = {
     ("delete", "/api/v1/users/me/tokens/{token_id}"),
-    ("delete", "/api/v1/workspaces/{workspace_id}/invitations/{invitation_id}"),
     ("patch", "/api/v1/workspaces/{workspace_id}/time-entries"),
     ("delete", "/api/v1/workspaces/{workspace_id}/time-entries"),
 }

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Uuid(), nullable=False),
         sa.Column('created_at', app.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column('updated_at', app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('workspace_id', sa.Uuid(), nullable=False),
         sa.CheckConstraint(
             'hourly_rate_cents >= 0', name=op.f('ck_invitations_rate_not_negative')

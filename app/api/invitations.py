@@ -20,6 +20,7 @@ from app.api.deps import (
     scoped,
     workspace_router,
 )
+from app.api.etag import editable, respond
 from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.api.workspaces import NewWorkspaces, ThisWorkspace, respond_with
@@ -43,6 +44,9 @@ async def invitation_in_path(invitation_id: uuid.UUID, invitations: Invitations)
     return await invitations.get(invitation_id)
 
 
+EditedInvitation = Annotated[Invitation, Depends(editable(invitation_in_path))]
+
+
 @router.get("", summary="List pending invitations", responses=responses(403, 422))
 async def list_invitations(
     caller: WorkspaceAdmin, invitations: Invitations, page: PageParamsDep
@@ -61,21 +65,19 @@ async def list_invitations(
     responses=responses(403, 409, 422),
 )
 async def invite(
-    body: InvitationCreate, caller: WorkspaceAdmin, workspace: ThisWorkspace
+    body: InvitationCreate, caller: WorkspaceAdmin, workspace: ThisWorkspace, response: Response
 ) -> InvitationRead:
     invitation = await workspace.invite(body.email, body.role, body.hourly_rate_cents)
-    return InvitationRead.model_validate(invitation, context=read_context(caller))
+    return respond(response, InvitationRead, invitation, caller)
 
 
 @router.delete(
     "/{invitation_id}",
     status_code=204,
     summary="Revoke an invitation",
-    responses=responses(403),
+    responses=responses(403, 412),
 )
-async def revoke_invitation(
-    invitation: Annotated[Invitation, Depends(invitation_in_path)], workspace: ThisWorkspace
-) -> None:
+async def revoke_invitation(invitation: EditedInvitation, workspace: ThisWorkspace) -> None:
     await workspace.revoke_invitation(invitation)
 
 

@@ -24,6 +24,7 @@ class InvitationRead(RatesHidden):
     hourly_rate_cents: int | None = Field(description="Null where the caller may not see rates.")
     status: InvitationStatus
     invited_by_user_id: uuid.UUID | None
+    version: int
     created_at: datetime
 
 

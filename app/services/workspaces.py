@@ -148,10 +148,11 @@ class WorkspaceService:
         members = MembershipRepository(self.session, invitation.workspace_id)
         if await members.find_by_user(self.caller.user_id) is not None:
             raise Conflict("You are a member of this workspace already; decline the invitation.")
+        # Answered first: a revocation that landed meanwhile fails this acceptance whole.
+        await self._answer(received, invitation, InvitationStatus.ACCEPTED)
         membership = await members.add(
             self.caller.user, role=invitation.role, hourly_rate_cents=invitation.hourly_rate_cents
         )
-        await self._answer(received, invitation, InvitationStatus.ACCEPTED)
         return self.caller.in_workspace(invitation.workspace, membership)
 
     async def decline_invitation(self, invitation_id: uuid.UUID) -> None:

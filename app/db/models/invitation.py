@@ -5,7 +5,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin
+from app.db.base import (
+    Base,
+    InWorkspaceMixin,
+    TimestampMixin,
+    UUIDPrimaryKeyMixin,
+    VersionedMixin,
+)
 from app.db.types import UTCDateTime, str_enum
 from app.enums import InvitationStatus, Role
 
@@ -15,9 +21,12 @@ if TYPE_CHECKING:
 _PENDING = text("status = 'pending'")
 
 
-class Invitation(UUIDPrimaryKeyMixin, TimestampMixin, InWorkspaceMixin, Base):
+class Invitation(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspaceMixin, Base):
     """An offer to join a workspace, made to an email. It names no account: whoever signs in
-    with that email sees it, and only their acceptance makes them a member."""
+    with that email sees it, and only their acceptance makes them a member.
+
+    Versioned, so that of two answers racing (accept and revoke) only the first lands.
+    """
 
     __tablename__ = "invitations"
     __table_args__ = (
