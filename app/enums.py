@@ -48,3 +48,10 @@ class AttemptKind(StrEnum):
     SIGN_IN_ADDRESS = "sign_in_address"
     # Registrations per client address.
     REGISTRATION = "registration"
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import (
     AttemptCounter,
     Client,
+    Invitation,
     Membership,
     Project,
     ProjectMember,
@@ -65,6 +66,13 @@ async def make_membership(
 ) -> Membership:
     values.setdefault("role", Role.MEMBER)
     return await _add(session, Membership(workspace_id=workspace.id, user_id=user.id, **values))
+
+
+async def make_invitation(
+    session: AsyncSession, workspace: Workspace, email: str, **values: Any
+) -> Invitation:
+    values.setdefault("role", Role.MEMBER)
+    return await _add(session, Invitation(workspace_id=workspace.id, email=email, **values))
 
 
 async def make_client(session: AsyncSession, workspace: Workspace, **values: Any) -> Client:

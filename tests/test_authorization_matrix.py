@@ -1,4 +1,4 @@
-"""Every role against every workspace and member endpoint.
+"""Every role against every workspace, member and invitation endpoint.
 
 Outsiders get 404 for anything inside a workspace (no existence leaks), members lacking a
 permission 403, anonymous callers 401.
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.enums import Role
-from tests.factories import Team, auth_headers, make_membership, make_user
+from tests.factories import Team, auth_headers, make_invitation, make_membership, make_user
 
 ROLES = ("owner", "admin", "member", "outsider", "anonymous")
 
@@ -26,7 +26,8 @@ class Call:
 
 
 # Paths and bodies name `{workspace}`, `{colleague}` (another plain member), `{admin}`,
-# `{owner}`, `{self}` (the caller) and `{newcomer}` (an account in no workspace yet).
+# `{owner}`, `{self}` (the caller), `{newcomer}` (an account in no workspace yet) and
+# `{invitation}` (a pending invitation of the workspace, to someone else).
 MATRIX: dict[str, tuple[Call, tuple[int, int, int, int, int]]] = {
     "list workspaces": (Call("GET", "/workspaces"), (200, 200, 200, 200, 401)),
     "create workspace": (Call("POST", "/workspaces", {"name": "New"}), (201, 201, 201, 201, 401)),
@@ -48,13 +49,23 @@ MATRIX: dict[str, tuple[Call, tuple[int, int, int, int, int]]] = {
         Call("GET", "/workspaces/{workspace}/members/{colleague}"),
         (200, 200, 200, 404, 401),
     ),
-    "add member": (
-        Call("POST", "/workspaces/{workspace}/members", {"email": "{newcomer}"}),
+    "invite": (
+        Call("POST", "/workspaces/{workspace}/invitations", {"email": "{newcomer}"}),
         (201, 201, 403, 404, 401),
     ),
-    "add owner": (
-        Call("POST", "/workspaces/{workspace}/members", {"email": "{newcomer}", "role": "owner"}),
+    "invite an owner": (
+        Call(
+            "POST", "/workspaces/{workspace}/invitations", {"email": "{newcomer}", "role": "owner"}
+        ),
         (422, 403, 403, 404, 401),
+    ),
+    "list invitations": (
+        Call("GET", "/workspaces/{workspace}/invitations"),
+        (200, 200, 403, 404, 401),
+    ),
+    "revoke invitation": (
+        Call("DELETE", "/workspaces/{workspace}/invitations/{invitation}"),
+        (204, 204, 403, 404, 401),
     ),
     "change member rate": (
         Call("PATCH", "/workspaces/{workspace}/members/{colleague}", {"hourly_rate_cents": 100}),
@@ -114,6 +125,7 @@ async def test_authorization_matrix(
     colleague = await make_user(session)
     await make_membership(session, team.workspace, colleague, role=Role.MEMBER)
     newcomer = await make_user(session)
+    invitation = await make_invitation(session, team.workspace, "invited@example.com")
     caller = None if role == "anonymous" else team.by_role(role)
     names = {
         "workspace": str(team.workspace.id),
@@ -122,6 +134,7 @@ async def test_authorization_matrix(
         "owner": str(team.owner.id),
         "self": str((caller or team.member).id),
         "newcomer": newcomer.email,
+        "invitation": str(invitation.id),
     }
     call, _ = MATRIX[endpoint]
     response = await client.request(

@@ -14,7 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db.models import Client, Project, Tag, Task, TimeEntry, User, Workspace, time_entry_tags
+from app.db.models import (
+    Client,
+    Membership,
+    Project,
+    Tag,
+    Task,
+    TimeEntry,
+    User,
+    Workspace,
+    time_entry_tags,
+)
 from app.enums import ImportFormat
 from app.loader.formats import DateOrder, RowError, parse_row
 from app.loader.reading import RawRow, read_rows
@@ -278,6 +288,28 @@ def test_instants_out_of_range_fail_their_row() -> None:
     for source, values in rows:
         with pytest.raises(RowError):
             parse_row(RawRow(2, values), source, ZoneInfo("Etc/GMT+12"), DateOrder.MONTH_FIRST)
+
+
+async def test_an_existing_account_is_never_pulled_in_by_an_import(
+    session: AsyncSession, team: Team
+) -> None:
+    """Placeholders are made for emails no account has; an account joins only by accepting
+    an invitation, so another workspace's file cannot make someone a member."""
+    content = (
+        b"User,Email,Project,Description,Billable,Start date,Start time,End date,End time\n"
+        + f"X,{team.member.email},Site,theirs,No,2024-04-22,09:00,2024-04-22,10:00\n".encode()
+    )
+    report = await run_import(
+        session, team.other_workspace, content, ImportFormat.TOGGL_CSV, create_missing_members=True
+    )
+    assert (report.created, report.failed) == (0, 1)
+    assert f"{team.member.email} is not a member" in report.errors[0]["reason"]
+    joined = select(func.count()).where(
+        Membership.workspace_id == team.other_workspace.id, Membership.user_id == team.member.id
+    )
+    assert await session.scalar(joined) == 0
+    tracked = select(func.count()).where(TimeEntry.user_id == team.member.id)
+    assert await session.scalar(tracked) == 0
 
 
 async def test_a_dry_run_writes_nothing_and_reports_the_same(

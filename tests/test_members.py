@@ -1,6 +1,7 @@
-"""Workspace members: listing with rates hidden, adding, role and rate changes, leaving."""
+"""Workspace members: listing with rates hidden, role and rate changes, leaving."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -9,11 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Membership, ProjectMember, User
+from app.db.types import utcnow
 from app.enums import ProjectVisibility, Role
 from tests.conftest import QueryCounter
 from tests.factories import (
     Team,
     auth_headers,
+    make_entry,
     make_membership,
     make_project,
     make_project_member,
@@ -82,45 +85,13 @@ async def test_member_list_pages_with_a_fixed_number_of_queries(
     )
 
 
-async def test_admin_adds_an_existing_account_by_email(
-    client: AsyncClient, session: AsyncSession, team: Team
-) -> None:
-    newcomer = await make_user(session)
-    body = {"email": newcomer.email.upper(), "role": "admin", "hourly_rate_cents": 7000}
-    response = await client.post(members_url(team), json=body, headers=auth_headers(team.admin))
-    assert response.status_code == 201
-    read = response.json()
-    assert read["user_id"] == str(newcomer.id) and read["email"] == newcomer.email
-    assert read["role"] == "admin" and read["hourly_rate_cents"] == 7000
-    assert response.headers["etag"] == '"1"'
-    workspace = await client.get(
-        f"/api/v1/workspaces/{team.workspace.id}", headers=auth_headers(newcomer)
-    )
-    assert workspace.status_code == 200 and workspace.json()["role"] == "admin"
-
-    again = await client.post(members_url(team), json=body, headers=auth_headers(team.admin))
-    assert_problem(again, 409)
-
-
-@pytest.mark.parametrize("who", ["unknown", "inactive"])
-async def test_adding_requires_an_active_account(
-    client: AsyncClient, session: AsyncSession, team: Team, who: str
-) -> None:
-    inactive = await make_user(session, is_active=False)
-    email = "nobody@example.com" if who == "unknown" else inactive.email
-    response = await client.post(
-        members_url(team), json={"email": email}, headers=auth_headers(team.admin)
-    )
-    assert_problem(response, 422)
-    assert response.json()["errors"][0]["loc"] == ["body", "email"]
-
-
 async def test_a_workspace_has_one_owner(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     newcomer = await make_user(session)
     body = {"email": newcomer.email, "role": "owner"}
-    refused = await client.post(members_url(team), json=body, headers=auth_headers(team.admin))
+    invitations = f"/api/v1/workspaces/{team.workspace.id}/invitations"
+    refused = await client.post(invitations, json=body, headers=auth_headers(team.admin))
     assert_problem(refused, 403)
     promote = await client.patch(
         members_url(team, team.member), json={"role": "owner"}, headers=auth_headers(team.admin)
@@ -132,7 +103,7 @@ async def test_a_workspace_has_one_owner(
     assert_problem(promote_self, 403)
 
     # Not even the owner makes a second owner: they hand the workspace over instead.
-    second = await client.post(members_url(team), json=body, headers=auth_headers(team.owner))
+    second = await client.post(invitations, json=body, headers=auth_headers(team.owner))
     assert_problem(second, 422)
     assert second.json()["errors"][0]["loc"] == ["body", "role"]
     assert await membership_of(session, team, newcomer) is None
@@ -215,6 +186,21 @@ async def test_removal_checks_the_etag_and_ends_private_project_access(
     assert_problem(await client.get(url, headers=headers), 404)
 
 
+async def test_removal_stops_the_entry_running_in_the_workspace(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """A running entry left behind would run on where its user can no longer stop it."""
+    running = await make_entry(
+        session, team.workspace, team.member, start_at=utcnow() - timedelta(hours=1), end_at=None
+    )
+    removed = await client.delete(members_url(team, team.member), headers=auth_headers(team.admin))
+    assert removed.status_code == 204
+    await session.refresh(running)
+    assert running.end_at is not None and running.version == 2
+    timer = await client.get("/api/v1/users/me/timer", headers=auth_headers(team.member))
+    assert timer.status_code == 200 and timer.json() is None
+
+
 @pytest.mark.parametrize(
     ("method", "body"),
     [
@@ -237,7 +223,11 @@ async def test_bodies_cannot_carry_what_the_caller_may_not_set(
         "{outsider_email}": team.outsider.email,
     }
     body = {key: values.get(str(value), value) for key, value in body.items()}
-    url = members_url(team, team.member) if method == "patch" else members_url(team)
+    url = (
+        members_url(team, team.member)
+        if method == "patch"
+        else f"/api/v1/workspaces/{team.workspace.id}/invitations"
+    )
     response = await client.request(method, url, json=body, headers=auth_headers(team.owner))
     assert_problem(response, 422)
     membership = await membership_of(session, team, team.member)

@@ -10,6 +10,7 @@ EXPECTED_TABLES = {
     "attempt_counters",
     "clients",
     "import_runs",
+    "invitations",
     "memberships",
     "project_members",
     "projects",

@@ -178,7 +178,7 @@ async def test_a_workspace_has_one_owner(session: AsyncSession, team: Team) -> N
     owner = WorkspaceService(session, await in_workspace(session, team.workspace, team.owner))
     newcomer = await make_user(session)
     with pytest.raises(InvalidInput) as refused:
-        await owner.add_member(newcomer.email, Role.OWNER, None)
+        await owner.invite(newcomer.email, Role.OWNER, None)
     assert refused.value.problems[0].field == ("role",)
     members = MembershipRepository(session, team.workspace.id)
     with pytest.raises(Conflict):

@@ -474,6 +474,49 @@ async def test_admins_write_everyones_entries(
     ).status_code == 204
 
 
+async def test_time_runs_only_for_current_members(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """A former member's entries stay editable; no new time of theirs lands here, and none of
+    theirs runs here again."""
+    finished = await make_entry(session, team.workspace, team.member, start_at=at(9))
+    deleted_running = await make_entry(
+        session, team.workspace, team.member, start_at=at(12), end_at=None, deleted_at=utcnow()
+    )
+    membership = (
+        await session.scalars(
+            select(Membership).where(
+                Membership.workspace_id == team.workspace.id,
+                Membership.user_id == team.member.id,
+            )
+        )
+    ).one()
+    await session.delete(membership)
+    await session.flush()
+    headers = auth_headers(team.admin)
+    url = entries_url(team.workspace)
+
+    created = await client.post(
+        url,
+        json={"user_id": str(team.member.id), "start_at": iso(14), "end_at": iso(15)},
+        headers=headers,
+    )
+    assert created.status_code == 422
+    assert created.json()["errors"][0]["loc"] == ["body", "user_id"]
+    edited = await client.patch(
+        f"{url}/{finished.id}", json={"description": "kept"}, headers=headers
+    )
+    assert edited.status_code == 200
+    restored = await client.post(f"{url}/{deleted_running.id}/restore", headers=headers)
+    assert restored.status_code == 409
+    running = select(TimeEntry.id).where(
+        TimeEntry.user_id == team.member.id,
+        TimeEntry.end_at.is_(None),
+        TimeEntry.deleted_at.is_(None),
+    )
+    assert (await session.scalars(running)).all() == []
+
+
 async def test_update_checks_times_and_never_takes_null_for_required_fields(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:

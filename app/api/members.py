@@ -1,8 +1,9 @@
 """Workspace members: who is in, with which role and rate.
 
-Admins manage members; only the owner changes what touches the owner. Any member may leave.
-The workspace's owner can be neither removed nor demoted, so a workspace always keeps its
-owner; they hand it over first (POST /workspaces/{workspace_id}/transfer-ownership).
+People join by accepting an invitation (`app/api/invitations.py`). Admins manage members;
+only the owner changes what touches the owner. Any member may leave. The workspace's owner
+can be neither removed nor demoted, so a workspace always keeps its owner; they hand it over
+first (POST /workspaces/{workspace_id}/transfer-ownership).
 """
 
 import uuid
@@ -24,7 +25,7 @@ from app.api.workspaces import ThisWorkspace
 from app.db.models import Membership
 from app.repositories.memberships import BY_JOINING_ORDER, MembershipRepository
 from app.schemas.common import Page, page_of
-from app.schemas.members import MemberCreate, MemberRead, MemberUpdate
+from app.schemas.members import MemberRead, MemberUpdate
 
 router = workspace_router("members", tag="members")
 Members = Annotated[MembershipRepository, Depends(scoped(MembershipRepository))]
@@ -43,20 +44,6 @@ async def list_members(
 ) -> Page[MemberRead]:
     result = await members.list(page, BY_JOINING_ORDER)
     return page_of(MemberRead, result, context=read_context(caller))
-
-
-@router.post(
-    "",
-    status_code=201,
-    summary="Add a member",
-    description="Adds an existing account by its email.",
-    responses=responses(403, 409, 422),
-)
-async def add_member(
-    body: MemberCreate, caller: WorkspaceAdmin, workspace: ThisWorkspace, response: Response
-) -> MemberRead:
-    membership = await workspace.add_member(body.email, body.role, body.hourly_rate_cents)
-    return respond(response, MemberRead, membership, caller)
 
 
 @router.get("/{user_id}", summary="Get a member")

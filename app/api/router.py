@@ -8,6 +8,7 @@ from app.api import (
     clients,
     exports,
     imports,
+    invitations,
     members,
     project_members,
     projects,
@@ -36,6 +37,8 @@ api_router.include_router(clients.router)
 api_router.include_router(workspaces.router)
 api_router.include_router(workspaces.workspace_router)
 api_router.include_router(members.router)
+api_router.include_router(invitations.router)
+api_router.include_router(invitations.me_router)
 api_router.include_router(project_members.router)
 api_router.include_router(users.router)
 api_router.include_router(api_tokens.router)

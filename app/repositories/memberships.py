@@ -49,6 +49,10 @@ class MembershipRepository(ScopedRepository[Membership]):
         statement = self.select().where(Membership.user_id == user_id)
         return (await self.session.scalars(statement)).one_or_none()
 
+    async def find_by_email(self, email: str) -> Membership | None:
+        statement = self.select().where(User.email == email.lower())
+        return (await self.session.scalars(statement)).one_or_none()
+
     async def get_by_user(self, user_id: uuid.UUID) -> Membership:
         membership = await self.find_by_user(user_id)
         if membership is None:

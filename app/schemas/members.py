@@ -5,13 +5,6 @@ from pydantic import MISSING, AliasPath, Field
 
 from app.enums import Role
 from app.schemas.common import HourlyRateCents, RatesHidden, Schema
-from app.schemas.users import Email
-
-
-class MemberCreate(Schema):
-    email: Email = Field(description="An existing account's email.")
-    role: Role = Role.MEMBER
-    hourly_rate_cents: HourlyRateCents | None = None
 
 
 class MemberUpdate(Schema):

@@ -1,8 +1,9 @@
 """The import engine: rows of other trackers' exports (and our own) become time entries,
 through the same rules and rate function as the API, a batch at a time.
 
-Users are matched by email among the workspace's members; clients, projects, tasks and
-tags by name, ignoring case, and created when missing. Every row gets a stable external id,
+Users are matched by email among the workspace's members (on request, an email no account
+has becomes an inactive placeholder member); clients, projects, tasks and tags by name,
+ignoring case, and created when missing. Every row gets a stable external id,
 so a file imported twice creates nothing the second time. A bad row fails alone, with its
 line and the reason; the good rows of the same file land. The caller decides what to do
 with the outcome: commit it, or roll it back for a dry run that reported the same.
@@ -263,19 +264,21 @@ class ImportEngine:
                     else None
                 )
 
-    async def _placeholder_member(self, email: str) -> _Member:
-        """A member for an email nobody here has: an existing account joins the workspace,
-        an unknown one is created inactive (it can sign in once given a password)."""
-        user = (await self.session.scalars(select(User).where(User.email == email))).one_or_none()
-        if user is None:
-            user = User(
-                email=email,
-                full_name=email.split("@")[0],
-                password_hash=await hash_password(secrets.token_urlsafe(32)),
-                is_active=False,
-            )
-            self.session.add(user)
-            await self.session.flush()
+    async def _placeholder_member(self, email: str) -> _Member | None:
+        """A member for an email no account has, created inactive (it can sign in once given
+        a password). An existing account joins only by accepting an invitation: its rows
+        fail like those of any other non-member."""
+        taken = select(User.id).where(User.email == email)
+        if (await self.session.scalars(taken)).first() is not None:
+            return None
+        user = User(
+            email=email,
+            full_name=email.split("@")[0],
+            password_hash=await hash_password(secrets.token_urlsafe(32)),
+            is_active=False,
+        )
+        self.session.add(user)
+        await self.session.flush()
         self.session.add(
             Membership(workspace_id=self.workspace.id, user_id=user.id, role=Role.MEMBER)
         )

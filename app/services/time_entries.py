@@ -86,6 +86,9 @@ class TimeEntryService:
     async def restore(self, entry: TimeEntry) -> TimeEntry:
         if entry.deleted_at is None:
             return entry
+        # A former member's entry may come back finished; it never runs here again.
+        if entry.end_at is None and await self._membership(entry.user_id) is None:
+            raise Conflict("The entry's user is no longer a member; it cannot run here again.")
         await self._claim(entry.user_id, entry.start_at, entry.end_at, entry_id=entry.id)
         return await self.entries.restore(entry)
 

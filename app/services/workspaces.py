@@ -1,8 +1,12 @@
-"""Workspaces and their members.
+"""Workspaces, their members, and the invitations that make members.
 
 A workspace has one owner: `Workspace.owner_user_id`, whose membership holds the role
 `owner`; no one else does (a unique index says so). The owner can be neither removed nor
 demoted; they hand the workspace over, and stay on as an admin.
+
+Nobody is made a member without saying yes: admins invite an email, and the person who
+signs in with it accepts or declines. An invitation says nothing about whether an account
+has that email, so inviting cannot be used to look people up.
 """
 
 import uuid
@@ -10,12 +14,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Membership, Workspace
-from app.enums import Role
+from app.db.models import Invitation, Membership, Workspace
+from app.db.types import utcnow
+from app.enums import InvitationStatus, Role
 from app.errors import Conflict, InvalidInput
+from app.repositories.base import Repository
+from app.repositories.invitations import InvitationRepository, ReceivedInvitationRepository
 from app.repositories.memberships import MembershipRepository
 from app.repositories.project_members import ProjectMemberRepository
-from app.repositories.users import UserRepository
+from app.repositories.time_entries import RunningEntryRepository, TimeEntryRepository
 from app.repositories.workspaces import WorkspaceRepository
 from app.services import policies
 from app.services.caller import Caller
@@ -24,6 +31,7 @@ OWNER_STAYS = (
     "The workspace's owner can be neither removed nor demoted; hand the workspace over first."
 )
 ONE_OWNER = "A workspace has one owner; hand it over with transfer-ownership instead."
+ALREADY_MEMBER = "This email belongs to a member of the workspace already."
 
 
 class WorkspaceService:
@@ -70,15 +78,6 @@ class WorkspaceService:
     def _members(self) -> MembershipRepository:
         return MembershipRepository(self.session, self.caller.current_workspace().id)
 
-    async def add_member(self, email: str, role: Role, hourly_rate_cents: int | None) -> Membership:
-        policies.may_manage_member(self.caller, None, role)
-        if role is Role.OWNER:
-            raise InvalidInput(ONE_OWNER, field="role")
-        user = await UserRepository(self.session).get_by_email(email)
-        if user is None or not user.is_active:
-            raise InvalidInput("There is no active account with this email.", field="email")
-        return await self._members().add(user, role=role, hourly_rate_cents=hourly_rate_cents)
-
     async def update_member(self, membership: Membership, changes: dict[str, Any]) -> Membership:
         new_role = changes.get("role")
         policies.may_manage_member(self.caller, membership.role, new_role)
@@ -90,12 +89,81 @@ class WorkspaceService:
         return await self._members().update(membership, changes)
 
     async def remove_member(self, membership: Membership) -> None:
-        """Remove the member, and with them their access to the workspace's private projects."""
+        """Remove the member, and with them their access to the workspace's private projects.
+
+        Their entry running here stops now: it would otherwise keep running in a workspace
+        they can no longer reach, and block their timer everywhere else.
+        """
         policies.may_remove_member(self.caller, membership.user_id, membership.role)
         if membership.role is Role.OWNER:
             raise Conflict(OWNER_STAYS)
         workspace_id = self.caller.current_workspace().id
+        await TimeEntryRepository(self.session, workspace_id).lock_users({membership.user_id})
+        running = RunningEntryRepository(self.session)
+        entry = await running.get_for_user(membership.user_id)
+        if entry is not None and entry.workspace_id == workspace_id:
+            await running.update(entry, {"end_at": utcnow()})
         await ProjectMemberRepository(self.session, workspace_id).delete_for_user(
             membership.user_id
         )
         await self._members().delete(membership)
+
+    # Invitations, as the workspace sends them
+
+    def _invitations(self) -> InvitationRepository:
+        return InvitationRepository(self.session, self.caller.current_workspace().id)
+
+    async def invite(self, email: str, role: Role, hourly_rate_cents: int | None) -> Invitation:
+        """A pending invitation for `email`, whoever has it; a second one while the first is
+        pending is a conflict (the unique index decides, also between concurrent requests)."""
+        policies.may_manage_member(self.caller, None, role)
+        if role is Role.OWNER:
+            raise InvalidInput(ONE_OWNER, field="role")
+        email = email.lower()
+        # Members are listed with their emails to everyone in the workspace: this tells
+        # the admin nothing new.
+        if await self._members().find_by_email(email) is not None:
+            raise Conflict(ALREADY_MEMBER)
+        return await self._invitations().create(
+            email=email,
+            role=role,
+            hourly_rate_cents=hourly_rate_cents,
+            invited_by_user_id=self.caller.user_id,
+        )
+
+    async def revoke_invitation(self, invitation: Invitation) -> None:
+        policies.may_manage_member(self.caller, None, invitation.role)
+        await self._answer(self._invitations(), invitation, InvitationStatus.REVOKED)
+
+    # Invitations, as their invitee answers them: the caller acts in no workspace yet.
+
+    def _received(self) -> ReceivedInvitationRepository:
+        return ReceivedInvitationRepository(self.session, self.caller.user.email)
+
+    async def accept_invitation(self, invitation_id: uuid.UUID) -> Caller:
+        """Join the workspace with the invitation's role and rate; returns the caller standing
+        in it. Only an invitation to the caller's own email is found."""
+        received = self._received()
+        invitation = await received.get(invitation_id)
+        members = MembershipRepository(self.session, invitation.workspace_id)
+        if await members.find_by_user(self.caller.user_id) is not None:
+            raise Conflict("You are a member of this workspace already; decline the invitation.")
+        # Answered first: a revocation that landed meanwhile fails this acceptance whole.
+        await self._answer(received, invitation, InvitationStatus.ACCEPTED)
+        membership = await members.add(
+            self.caller.user, role=invitation.role, hourly_rate_cents=invitation.hourly_rate_cents
+        )
+        return self.caller.in_workspace(invitation.workspace, membership)
+
+    async def decline_invitation(self, invitation_id: uuid.UUID) -> None:
+        received = self._received()
+        invitation = await received.get(invitation_id)
+        await self._answer(received, invitation, InvitationStatus.DECLINED)
+
+    @staticmethod
+    async def _answer(
+        invitations: Repository[Invitation],
+        invitation: Invitation,
+        status: InvitationStatus,
+    ) -> None:
+        await invitations.update(invitation, {"status": status, "answered_at": utcnow()})

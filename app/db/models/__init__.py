@@ -5,6 +5,7 @@ from app.db.models.api_token import ApiToken
 from app.db.models.attempt_counter import AttemptCounter
 from app.db.models.client import Client
 from app.db.models.import_run import ImportRun
+from app.db.models.invitation import Invitation
 from app.db.models.membership import Membership
 from app.db.models.project import Project
 from app.db.models.project_member import ProjectMember
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "Client",
     "ImportRun",
+    "Invitation",
     "Membership",
     "Project",
     "ProjectMember",
