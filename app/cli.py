@@ -25,6 +25,8 @@ from app.errors import DomainError
 from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.reading import UnreadableFile, read_rows
+from app.observability.logs import log_config
+from app.observability.metrics import multiprocess_directory
 from app.repositories.time_entries import EntryFilters
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
@@ -69,6 +71,12 @@ def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Set
     return asyncio.run(run())
 
 
+# A new worker imports this module again before it can answer the supervisor's first
+# health check; on a busy small host that takes longer than uvicorn's 5 s, and the worker
+# would be killed and replaced forever. 30 s is gunicorn's worker timeout.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -91,18 +99,23 @@ def serve(
     if settings.migrate_on_start and workers > 1:
         # Migrate once here rather than racing in every worker's start-up.
         asyncio.run(migrations.upgrade(settings.database_url))
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        # No `server` header: it tells a scanner which server and version to try.
-        server_header=False,
-    )
+    with multiprocess_directory(workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            forwarded_allow_ips=forwarded_allow_ips,
+            log_config=log_config(settings),
+            # The application writes its own line per request, with the route and request id.
+            access_log=False,
+            # No `server` header: it tells a scanner which server and version to try.
+            server_header=False,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
 
 
 @db_cli.command("upgrade")

@@ -2,9 +2,9 @@
 
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - refused in production
@@ -15,6 +15,11 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
 
 
 def normalize_database_url(url: str) -> str:
@@ -61,10 +66,24 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     auto_migrate: bool | None = None
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # JSON lines unless set; development prints readable lines instead.
+    log_format: LogFormat | None = None
+    # One line per request, from the application (uvicorn's own access log stays off).
+    access_log: bool = True
+    metrics_enabled: bool = True
+    # When set, /metrics answers only `Authorization: Bearer <this>`.
+    metrics_bearer_token: SecretStr | None = None
+
     @field_validator("database_url")
     @classmethod
     def _normalize_url(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -82,6 +101,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        if self.environment is Environment.DEVELOPMENT:
+            return LogFormat.CONSOLE
+        return LogFormat.JSON
 
     @property
     def migrate_on_start(self) -> bool:

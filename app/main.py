@@ -18,6 +18,9 @@ from app.api.router import api_router
 from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
+from app.observability.install import install_observability
+from app.observability.metrics import mark_worker_dead
+from app.observability.request_id import REQUEST_ID_HEADER
 from app.openapi import install_openapi, operation_id
 
 
@@ -33,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await engine.dispose()
+        mark_worker_dead()
 
 
 def request_body_limit(scope: Scope) -> int:
@@ -75,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Retry-After"],
+            expose_headers=["ETag", "Retry-After", REQUEST_ID_HEADER],
         )
     install_error_handlers(app)
     install_hardening(app)
@@ -83,4 +87,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(api_router, prefix=API_PREFIX)
     install_openapi(app)
+    install_observability(app, settings)
     return app

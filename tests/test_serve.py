@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -19,6 +20,20 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], output: Callable[[], str]) -> None:
+    """Poll `url` until it answers 200; fail with the server's output if it never does."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while True:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"server did not start:\n{output()}")
+        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -35,17 +50,11 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base}/livez").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.2)
+        wait_until_up(
+            f"{base}/livez",
+            process,
+            lambda: process.stdout.read().decode() if process.stdout else "",
+        )
         yield base, tmp_path
     finally:
         process.terminate()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.problems import responses
 from app.config import Settings
 from app.db.unit_of_work import UnitOfWork
+from app.observability.middleware import log_caller
 from app.repositories.base import Repository, ScopedRepository
 from app.schemas.common import rate_context
 from app.services import policies
@@ -64,21 +65,28 @@ bearer_scheme = OAuth2PasswordBearer(
 BearerToken = Annotated[str | None, Depends(bearer_scheme)]
 
 
-async def current_caller(uow: UnitOfWorkDep, settings: SettingsDep, token: BearerToken) -> Caller:
-    return await authenticate(uow, settings, token)
+async def current_caller(
+    request: Request, uow: UnitOfWorkDep, settings: SettingsDep, token: BearerToken
+) -> Caller:
+    caller = await authenticate(uow, settings, token)
+    log_caller(request, caller)
+    return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
 async def workspace_caller(
+    request: Request,
     workspace_id: Annotated[uuid.UUID, Path()],
     uow: UnitOfWorkDep,
     settings: SettingsDep,
     token: BearerToken,
 ) -> Caller:
     """The caller standing in the workspace named by the path; outsiders get 404."""
-    return await authenticate(uow, settings, token, workspace_id=workspace_id)
+    caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
+    log_caller(request, caller)
+    return caller
 
 
 WorkspaceCaller = Annotated[Caller, Depends(workspace_caller)]

@@ -27,6 +27,7 @@ from app.errors import (
     TooManyAttempts,
     Unavailable,
 )
+from app.observability.request_id import REQUEST_ID_HEADER, current_request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:timesheet:problem:"
@@ -172,9 +173,19 @@ async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResp
     return problem_response(500, "An unexpected error occurred.")
 
 
+async def _server_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette answers this one from its outermost layer, beyond every middleware, so
+    # the request id middleware never sees the response: it gets the id here.
+    response = await _unhandled_error_handler(request, exc)
+    request_id = current_request_id()
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(DBAPIError, _database_error_handler)
-    app.add_exception_handler(Exception, _unhandled_error_handler)
+    app.add_exception_handler(Exception, _server_error_handler)

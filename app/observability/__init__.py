@@ -1,0 +1,1 @@
+"""Request ids, metrics and access logs: what operators watch the API through."""
