@@ -68,6 +68,12 @@ def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Set
     return asyncio.run(run())
 
 
+# How long the master waits for a worker to answer its health check before replacing it.
+# uvicorn's 5 seconds is shorter than a worker's start on a busy host: workers were killed
+# before they served anything, over and over.
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -99,6 +105,7 @@ def serve(
         reload=reload,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

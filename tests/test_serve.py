@@ -1,55 +1,20 @@
 """`timesheet serve` in an empty directory comes up on the SQLite default."""
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
 
-STARTUP_TIMEOUT_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import environment_without, serving
 
 
 @pytest.fixture
 def served(tmp_path: Path):  # type: ignore[no-untyped-def]
-    executable = shutil.which("timesheet") or str(Path(os.sys.executable).parent / "timesheet")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "ENVIRONMENT"))}
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [executable, "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base}/livez").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.2)
+    env = environment_without("DATABASE_URL", "ENVIRONMENT")
+    with serving(cwd=tmp_path, env=env) as (base, _process):
         yield base, tmp_path
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_serve_in_an_empty_directory(served) -> None:  # type: ignore[no-untyped-def]
