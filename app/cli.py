@@ -63,7 +63,7 @@ def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Set
     async def run() -> T:
         engine = create_engine(settings)
         try:
-            async with UnitOfWork(create_sessions(engine)) as uow:
+            async with UnitOfWork(create_sessions(engine, pgbouncer=settings.db_pgbouncer)) as uow:
                 return await action(uow)
         finally:
             await engine.dispose()
@@ -253,7 +253,7 @@ def export(
 
     async def run() -> bool:
         engine = create_engine(settings)
-        sessions = create_sessions(engine)
+        sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
         try:
             async with sessions.reading() as session:
                 found = await WorkspaceRepository(session).get_or_none(workspace)

@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrations.upgrade(settings.database_url)
     engine = create_engine(settings)
     app.state.engine = engine
-    app.state.sessions = create_sessions(engine)
+    app.state.sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
     try:
         yield
     finally:

@@ -84,7 +84,9 @@ async def app_statements(
         def record(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
             sent.append((sql, tuple(parameters)))
 
-        async with UnitOfWork(create_sessions(engine), read_only=True) as uow:
+        async with UnitOfWork(
+            create_sessions(engine, pgbouncer=settings.db_pgbouncer), read_only=True
+        ) as uow:
             token = harness.access_token(dataset.caller_id)
             caller = await authenticate(uow, settings, token, workspace_id=dataset.workspace_id)
             query = SummaryQuery.model_validate(params)

@@ -96,6 +96,7 @@ def sessionmaker(
 
 @pytest.fixture
 def sessions(
+    settings: Settings,
     engine: AsyncEngine,
     connection: AsyncConnection | None,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -103,7 +104,7 @@ def sessions(
     """What the app and units of work open sessions from: the real pair for `committed`
     tests, else both joined to the test's outer transaction."""
     if connection is None:
-        return create_sessions(engine)
+        return create_sessions(engine, pgbouncer=settings.db_pgbouncer)
     return Sessions.alike(sessionmaker)
 
 

@@ -2,15 +2,12 @@
 the output is one JSON line per request with no secrets in it."""
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
 
+from tests.servers import environment_without, serving
 from tests.test_observability import request_counts
-from tests.test_serve import _free_port, wait_until_up
 
 # Enough fresh connections that both workers take some.
 MAX_REQUESTS = 500
@@ -23,29 +20,12 @@ def _workers_that_counted(metrics_dir: Path) -> set[str]:
 
 
 def test_two_workers_add_up_and_log_json(tmp_path: Path) -> None:
-    executable = shutil.which("timesheet") or str(Path(os.sys.executable).parent / "timesheet")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "ENVIRONMENT", "PROMETHEUS_", "LOG_", "METRICS_"))
-    }
+    env = environment_without("DATABASE_URL", "ENVIRONMENT", "PROMETHEUS_", "LOG_", "METRICS_")
     # The serve command makes its metrics directory in TMPDIR: here, where the test sees it.
     env.update({"LOG_FORMAT": "json", "TMPDIR": str(scratch)})
-    output = tmp_path / "server.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: S603 - our own console script
-            [executable, "serve", "--port", str(port), "--workers", "2"],
-            cwd=tmp_path,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_up(f"{base}/readyz", process, output.read_text)
+    with serving("--workers", "2", cwd=tmp_path, env=env) as (base, _process):
         (metrics_dir,) = scratch.glob("timesheet-metrics-*")
 
         sent = 0
@@ -74,14 +54,11 @@ def test_two_workers_add_up_and_log_json(tmp_path: Path) -> None:
         )
         assert me.status_code == 200
         assert me.headers["x-request-id"] == "serve-check"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
     # The directory lives as long as the server.
     assert not metrics_dir.exists()
 
-    written = output.read_text()
+    written = (tmp_path / "server.log").read_text()
     records = [json.loads(line) for line in written.splitlines()]
     requests = [record for record in records if record["logger"] == "timesheet.access"]
     # Exactly one line per request: uvicorn's own access log is off.

@@ -66,9 +66,13 @@ _READING_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def create_sessions(engine: AsyncEngine) -> Sessions:
+def create_sessions(engine: AsyncEngine, *, pgbouncer: bool = False) -> Sessions:
+    """`pgbouncer`: the engine connects through PgBouncer in transaction mode (see
+    `Settings.db_pgbouncer`). Between transactions PgBouncer may hand the connection's next
+    message to another server, where the statement just prepared does not exist: there,
+    reads keep to a transaction too."""
     dialect = engine.dialect.name
-    reading = engine.execution_options(**_READING_OPTIONS[dialect])
+    reading = engine if pgbouncer else engine.execution_options(**_READING_OPTIONS[dialect])
     return Sessions(
         writing=create_sessionmaker(engine),
         reading=create_sessionmaker(reading),
