@@ -59,9 +59,22 @@ class HttpMetrics:
             multiprocess_mode="livesum",
         )
 
+        # The labelled children, looked up once: `labels()` takes a lock and checks its
+        # arguments on every call.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+            self._children[key] = children
+        count, duration = children
+        count.inc()
+        duration.observe(seconds)
 
     def exposition(self) -> bytes:
         if not is_multiprocess():

@@ -81,7 +81,7 @@ class RequestObserver:
             if self.metrics is not None:
                 self.metrics.in_progress.dec()
                 self.metrics.observe(method, route, status, seconds)
-            if self.access_log:
+            if self.access_log and access_logger.isEnabledFor(logging.INFO):
                 _log_request(scope, method, route, status, seconds)
 
     def _template(self, scope: Scope) -> str:
