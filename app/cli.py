@@ -24,6 +24,8 @@ from app.enums import ImportFormat
 from app.errors import DomainError
 from app.loader.formats import DateOrder
 from app.loader.reading import UnreadableFile, read_rows
+from app.main import create_app
+from app.openapi import document_text
 from app.repositories.time_entries import EntryFilters
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
@@ -100,6 +102,12 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
     )
+
+
+@cli.command("openapi")
+def openapi() -> None:
+    """Print the OpenAPI document (`timesheet openapi > openapi.json` refreshes the file)."""
+    typer.echo(document_text(create_app(_settings())), nl=False)
 
 
 @db_cli.command("upgrade")

@@ -21,7 +21,13 @@ V = TypeVar("V", bound=Versioned)
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description="An ETag from a previous read; 412 when stale."),
+    Header(
+        alias="If-Match",
+        description='The ETag of a previous read, `"<version>"`: the write happens only if the '
+        "resource is still at that version, and answers 412 otherwise. Without it (or with "
+        "`*`) the write happens regardless.",
+        examples=['"3"'],
+    ),
 ]
 
 

@@ -17,12 +17,22 @@ class HealthStatus(BaseModel):
     status: str
 
 
-@router.get("/livez", summary="The process is up")
+@router.get(
+    "/livez",
+    summary="The process is up",
+    description="Answers 200 while the process runs; it checks nothing else.",
+)
 async def livez() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get("/readyz", summary="The database answers", responses=responses(503))
+@router.get(
+    "/readyz",
+    summary="The database answers",
+    description="200 when the database answers within a few seconds, 503 otherwise: take the "
+    "process out of the load balancer until it answers again.",
+    responses=responses(503),
+)
 async def readyz(request: Request) -> HealthStatus:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):

@@ -48,7 +48,7 @@ DayOrInstant = Annotated[
 class SummaryQuery(EntryCriteria):
     """How a summary report groups, buckets and rounds the entries its filters select."""
 
-    group_by: ReportGroup
+    group_by: ReportGroup = Field(description="What the top-level groups are.")
     sub_group_by: ReportGroup | None = Field(default=None, description="Splits each group again.")
     from_: DayOrInstant | None = Field(
         default=None,
@@ -66,7 +66,9 @@ class SummaryQuery(EntryCriteria):
     rounding: Rounding | None = Field(
         default=None, description="Round each entry before summing; needs `rounding_minutes`."
     )
-    rounding_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    rounding_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="The step `rounding` rounds to, in minutes."
+    )
     include_running: bool = Field(default=False, description="Count running entries up to now.")
 
     @model_validator(mode="after")

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any
 
 from pydantic import MISSING, AliasChoices, BaseModel, Field, computed_field, field_validator
 
@@ -15,7 +15,10 @@ Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
 TagIds = Annotated[
     list[uuid.UUID], Field(max_length=100, description="The entry's tags; replaces the set.")
 ]
-BulkIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_LIMIT)]
+BulkIds = Annotated[
+    list[uuid.UUID],
+    Field(min_length=1, max_length=MAX_LIMIT, description="The entries' ids; each gets a result."),
+]
 
 
 class TimerStart(Schema):
@@ -106,12 +109,16 @@ class EntryCriteria(Input):
     """Which entries, by what they point at; repeated parameters match any of their values.
     Lists, reports and exports share them."""
 
-    user_id: list[uuid.UUID] = []
-    project_id: list[uuid.UUID] = []
-    client_id: list[uuid.UUID] = []
-    task_id: list[uuid.UUID] = []
+    user_id: list[uuid.UUID] = Field(default=[], description="Entries of these people.")
+    project_id: list[uuid.UUID] = Field(default=[], description="Entries on these projects.")
+    client_id: list[uuid.UUID] = Field(
+        default=[], description="Entries on projects of these clients."
+    )
+    task_id: list[uuid.UUID] = Field(default=[], description="Entries on these tasks.")
     tag_id: list[uuid.UUID] = Field(default=[], description="Entries having any of these tags.")
-    billable: bool | None = None
+    billable: bool | None = Field(
+        default=None, description="`true`: billable entries only; `false`: the others."
+    )
     q: str | None = Field(default=None, max_length=200, description="Description contains.")
 
 
@@ -124,7 +131,9 @@ class TimeEntryFilters(EntryCriteria):
     to: UTCDatetime | None = Field(
         default=None, description="Entries starting before this instant."
     )
-    running: bool | None = None
+    running: bool | None = Field(
+        default=None, description="`true`: the running entry only; `false`: finished ones."
+    )
     updated_since: UTCDatetime | None = Field(
         default=None, description="Entries changed at or after this instant."
     )
@@ -138,9 +147,21 @@ class TimeEntryBulkUpdate(Schema):
     changes: TimeEntryUpdate
 
 
+class BulkStatus(IntEnum):
+    """The HTTP status the single request for one entry would have answered."""
+
+    OK = 200
+    NO_CONTENT = 204
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    CONFLICT = 409
+    PRECONDITION_FAILED = 412
+    UNPROCESSABLE_CONTENT = 422
+
+
 class TimeEntryBulkResult(BaseModel):
     id: uuid.UUID
-    status: Literal[200, 204, 403, 404, 409, 412, 422] = Field(
+    status: BulkStatus = Field(
         description="What the single request for this entry would have answered."
     )
     detail: str | None = None
