@@ -9,7 +9,8 @@ shares, so a route added later follows them without declaring anything:
 - an optional parameter is not also nullable, and integer bounds are integers;
 - enums carry their Python member names (`x-enum-varnames`), e.g. `START_AT_DESC`;
 - `readOnly` is dropped (generators would add unused `*Writable` types);
-- a path parameter `<noun>_id` without a description says whose id it is.
+- a path parameter or property `<noun>_id`, and the columns every row has, are described
+  where nothing more specific is said.
 """
 
 import enum
@@ -43,6 +44,15 @@ HEADERS: dict[str, Json] = {
         "description": "The scheme to authenticate with: `Bearer`.",
         "schema": {"type": "string", "examples": ["Bearer"]},
     },
+}
+# What the columns every row has mean, wherever a schema says nothing more specific.
+ROW_PROPERTIES = {
+    "id": "The id, a UUID.",
+    "version": 'Goes up by one with every change; the ETag is `"<version>"`.',
+    "created_at": "When it was created.",
+    "updated_at": "When it last changed.",
+    "deleted_at": "When it was deleted; null while it is live.",
+    "archived_at": "When it was archived; null while it is active.",
 }
 # Headers each error status carries.
 ERROR_HEADERS = {401: ("WWW-Authenticate",), 429: ("Retry-After",), 503: ("Retry-After",)}
@@ -97,6 +107,9 @@ def shape(document: Json) -> Json:
     schemas.update(problem.pop("$defs"))
     schemas["Problem"] = problem
     _name_enum_members(schemas)
+    for schema in schemas.values():
+        for name, spec in schema.get("properties", {}).items():
+            _describe(spec, name)
     for node in nodes(document):
         if node.get("readOnly") is True:
             del node["readOnly"]
@@ -131,10 +144,17 @@ def _shape_parameter(parameter: Json) -> None:
             schema["anyOf"] = variants
         if "default" in schema and schema["default"] is None:
             del schema["default"]
-    name = parameter["name"]
-    if parameter["in"] == "path" and "description" not in parameter and name.endswith("_id"):
-        noun = name.removesuffix("_id").replace("_", " ")
-        parameter["description"] = f"The {noun}'s id."
+    _describe(parameter, parameter["name"])
+
+
+def _describe(holder: Json, name: str) -> None:
+    """A description for a row's column or an id, where none more specific was given."""
+    if "description" in holder:
+        return
+    if name in ROW_PROPERTIES:
+        holder["description"] = ROW_PROPERTIES[name]
+    elif name.endswith("_id"):
+        holder["description"] = f"The {name.removesuffix('_id').replace('_', ' ')}'s id."
 
 
 def _require_what_is_always_sent(operations: list[Json], schemas: Json) -> None:

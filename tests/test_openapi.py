@@ -96,7 +96,7 @@ def test_error_responses_are_problem_json_only(schema: dict[str, Any]) -> None:
 
 def test_problem_types_are_a_documented_enum(schema: dict[str, Any]) -> None:
     schemas = schema["components"]["schemas"]
-    assert schemas["Problem"]["properties"]["type"] == {"$ref": f"{SCHEMAS}ProblemType"}
+    assert schemas["Problem"]["properties"]["type"]["$ref"] == f"{SCHEMAS}ProblemType"
     problem_type = schemas["ProblemType"]
     assert problem_type["enum"] == [kind.value for kind in ProblemType]
     for kind in problem_type["enum"]:
@@ -187,6 +187,32 @@ def test_every_operation_and_parameter_is_described(schema: dict[str, Any]) -> N
         assert operation.get("summary") and operation.get("description"), (method, path)
         for parameter in operation.get("parameters", []):
             assert parameter.get("description"), (method, path, parameter["name"])
+
+
+def test_every_property_and_enum_is_described(schema: dict[str, Any]) -> None:
+    for name, component in schema["components"]["schemas"].items():
+        if "enum" in component:
+            assert component.get("description"), name
+        for field, spec in component.get("properties", {}).items():
+            assert spec.get("description"), (name, field)
+
+
+def test_bodies_have_examples(schema: dict[str, Any]) -> None:
+    """Every JSON or form body sent or received, but pages (their items have examples)."""
+    schemas = schema["components"]["schemas"]
+    for method, path, operation in _operations(schema):
+        bodies = [operation.get("requestBody", {})] + [
+            response for status, response in operation["responses"].items()
+        ]
+        for body in bodies:
+            for media_type, content in body.get("content", {}).items():
+                name = content.get("schema", {}).get("$ref", "").removeprefix(SCHEMAS)
+                if name and media_type != "multipart/form-data":
+                    target = schemas[name]
+                    if name.startswith("Page_"):
+                        item = target["properties"]["items"]["items"]["$ref"]
+                        target = schemas[item.removeprefix(SCHEMAS)]
+                    assert target.get("examples"), (method, path, media_type, name)
 
 
 def test_tags_and_servers_are_declared(schema: dict[str, Any]) -> None:

@@ -1,12 +1,13 @@
 import asyncio
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app.api.problems import responses
 from app.db.engine import READ_ONLY
 from app.errors import Unavailable
+from app.schemas.common import examples
 
 router = APIRouter(tags=["health"])
 
@@ -14,7 +15,11 @@ READINESS_TIMEOUT_SECONDS = 3.0
 
 
 class HealthStatus(BaseModel):
-    status: str
+    """The answer of a probe that passed."""
+
+    model_config = examples({"status": "ok"})
+
+    status: str = Field(description="Always `ok`.")
 
 
 @router.get(

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -109,7 +109,27 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An error, as RFC 9457 problem details. `errors` is present when fields are to blame."""
 
-    type: ProblemType
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{PROBLEM_TYPE_BASE}validation-error",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "The request is not valid; see errors.",
+                    "errors": [
+                        {
+                            "loc": ["body", "tag_ids", 2],
+                            "msg": "Input should be a valid UUID",
+                            "type": "uuid_parsing",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    type: ProblemType = Field(description="What went wrong, for programs to tell apart.")
     title: str = Field(description="The status's reason phrase.", examples=["Not Found"])
     status: int = Field(description="The HTTP status code.", examples=[404])
     detail: str = Field(description="What happened, for people.", examples=["Not found."])

@@ -56,6 +56,11 @@ class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def examples(*values: dict[str, Any]) -> ConfigDict:
+    """The config giving a schema its examples in the OpenAPI document."""
+    return ConfigDict(json_schema_extra={"examples": list(values)})
+
+
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
@@ -97,12 +102,16 @@ class RatesHidden(ReadSchema):
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    """One page of a list; follow `next_cursor` for the next."""
+
+    items: list[T] = Field(description="This page's items, in the list's order.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
     total: int | None = Field(
-        default=None, description="Matching items, when `include_total=true`."
+        default=None,
+        description="How many items match across all pages, when `include_total=true`; "
+        "otherwise null.",
     )
 
 

@@ -6,11 +6,14 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict, model_validator
 
 from app.enums import WeekStart
+from app.schemas.common import examples
 from app.schemas.time_entries import EntryCriteria
 from app.schemas.users import Timezone
 
 
 class ReportGroup(StrEnum):
+    """What a report groups entries by."""
+
     PROJECT = "project"
     CLIENT = "client"
     TASK = "task"
@@ -24,6 +27,8 @@ class ReportGroup(StrEnum):
 
 
 class Rounding(StrEnum):
+    """How each entry's time is rounded to `rounding_minutes` before summing."""
+
     UP = "up"
     DOWN = "down"
     NEAREST = "nearest"
@@ -81,8 +86,10 @@ class SummaryQuery(EntryCriteria):
 
 
 class Totals(BaseModel):
-    seconds: int
-    billable_seconds: int
+    """Time and money of the entries counted."""
+
+    seconds: int = Field(description="All the time, rounded as asked.")
+    billable_seconds: int = Field(description="The billable part of it.")
     amount_cents: int | None = Field(
         description="Billable time at each entry's rate; null where you may not see rates."
     )
@@ -94,11 +101,45 @@ class SummaryGroup(Totals):
         "first day as YYYY-MM-DD (day, week), YYYY-MM (month), true/false (billable), "
         "or the text (description)."
     )
-    label: str
-    groups: list["SummaryGroup"] = []
+    label: str = Field(
+        description="The key for people: a name, a date, `Billable`/`Non-billable`, or the text."
+    )
+    groups: list["SummaryGroup"] = Field(
+        default=[], description="The `sub_group_by` groups within this one; empty without it."
+    )
 
 
 class SummaryReport(BaseModel):
-    currency: str
-    totals: Totals
-    groups: list[SummaryGroup]
+    """Time of the selected entries, totalled and grouped."""
+
+    model_config = examples(
+        {
+            "currency": "GBP",
+            "totals": {"seconds": 27000, "billable_seconds": 21600, "amount_cents": 48000},
+            "groups": [
+                {
+                    "key": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+                    "label": "Website relaunch",
+                    "seconds": 21600,
+                    "billable_seconds": 21600,
+                    "amount_cents": 48000,
+                    "groups": [],
+                },
+                {
+                    "key": None,
+                    "label": "(no project)",
+                    "seconds": 5400,
+                    "billable_seconds": 0,
+                    "amount_cents": 0,
+                    "groups": [],
+                },
+            ],
+        }
+    )
+
+    currency: str = Field(description="ISO 4217 code of the amounts.")
+    totals: Totals = Field(description="Every selected entry together.")
+    groups: list[SummaryGroup] = Field(
+        description="By `group_by`: days, weeks and months in time order, others by label, "
+        "the group of none last."
+    )

@@ -9,9 +9,11 @@ from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.enums import EntrySource
 from app.pagination import MAX_LIMIT
-from app.schemas.common import Input, RatesHidden, Schema, UTCDatetime
+from app.schemas.common import Input, RatesHidden, Schema, UTCDatetime, examples
 
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
+Description = Annotated[
+    str, Field(max_length=DESCRIPTION_MAX_LENGTH, description="What the time was spent on.")
+]
 TagIds = Annotated[
     list[uuid.UUID], Field(max_length=100, description="The entry's tags; replaces the set.")
 ]
@@ -22,7 +24,19 @@ BulkIds = Annotated[
 
 
 class TimerStart(Schema):
-    project_id: uuid.UUID | MISSING | None = MISSING
+    """What the running entry is for; it starts now."""
+
+    model_config = examples(
+        {
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+        }
+    )
+
+    project_id: uuid.UUID | MISSING | None = Field(
+        MISSING, description="The project; absent or null: none, or the task's."
+    )
     task_id: uuid.UUID | None = Field(
         default=None, description="Without `project_id`, the entry takes the task's project."
     )
@@ -34,7 +48,20 @@ class TimerStart(Schema):
 
 
 class TimeEntryCreate(TimerStart):
-    start_at: UTCDatetime
+    """A new entry: finished with `end_at`, running without."""
+
+    model_config = examples(
+        {
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "task_id": "3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+            "start_at": "2026-11-03T09:00:00+01:00",
+            "end_at": "2026-11-03T10:30:00+01:00",
+        }
+    )
+
+    start_at: UTCDatetime = Field(description="When it started, with an offset.")
     end_at: UTCDatetime | None = Field(
         default=None, description="Null or absent: the entry is running."
     )
@@ -46,7 +73,9 @@ class TimeEntryCreate(TimerStart):
 class TimeEntryUpdate(Schema):
     """Absent fields stay as they are; `project_id` and `task_id` may be set to null."""
 
-    start_at: UTCDatetime | MISSING = MISSING
+    model_config = examples({"end_at": "2026-11-03T11:00:00Z", "description": "Wireframes v2"})
+
+    start_at: UTCDatetime | MISSING = Field(MISSING, description="When it started.")
     end_at: UTCDatetime | MISSING = Field(MISSING, description="Setting it stops a running entry.")
     project_id: uuid.UUID | MISSING | None = Field(
         MISSING, description="A new project drops the old project's task unless `task_id` is set."
@@ -56,26 +85,52 @@ class TimeEntryUpdate(Schema):
     )
     tag_ids: TagIds | MISSING = MISSING
     description: Description | MISSING = MISSING
-    billable: bool | MISSING = MISSING
+    billable: bool | MISSING = Field(MISSING, description="Whether the time is billed.")
     user_id: uuid.UUID | MISSING = Field(MISSING, description="Only admins may reassign entries.")
 
 
 class TimeEntryRead(RatesHidden):
+    """Time someone tracked."""
+
+    model_config = examples(
+        {
+            "id": "8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a",
+            "workspace_id": "4f0c2a7e-8d1b-4c3e-9a55-0d2b6f1e7c10",
+            "user_id": "9b2e4d61-3c7a-4f08-8e19-5a6d2c3b4e70",
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "task_id": "3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+            "start_at": "2026-11-03T08:00:00Z",
+            "end_at": "2026-11-03T09:30:00Z",
+            "billable": True,
+            "hourly_rate_cents": None,
+            "source": "timer",
+            "version": 2,
+            "created_at": "2026-11-03T08:00:00Z",
+            "updated_at": "2026-11-03T09:30:00Z",
+            "deleted_at": None,
+            "duration_seconds": 5400,
+        }
+    )
+
     id: uuid.UUID
     workspace_id: uuid.UUID
-    user_id: uuid.UUID
-    project_id: uuid.UUID | None
-    task_id: uuid.UUID | None
-    tag_ids: list[uuid.UUID] = Field(validation_alias=AliasChoices("tag_ids", "tags"))
-    description: str
-    start_at: datetime
-    end_at: datetime | None
-    billable: bool
+    user_id: uuid.UUID = Field(description="Whose time this is.")
+    project_id: uuid.UUID | None = Field(description="The project; null: none.")
+    task_id: uuid.UUID | None = Field(description="The task; null: none.")
+    tag_ids: list[uuid.UUID] = Field(
+        validation_alias=AliasChoices("tag_ids", "tags"), description="The tags, sorted by id."
+    )
+    description: str = Field(description="What the time was spent on.")
+    start_at: datetime = Field(description="When it started, in UTC.")
+    end_at: datetime | None = Field(description="When it ended, in UTC; null while it runs.")
+    billable: bool = Field(description="Whether the time is billed.")
     hourly_rate_cents: int | None = Field(
         description="The rate snapshot taken when the entry was written; null when not "
         "billable or where the caller may not see rates."
     )
-    source: EntrySource
+    source: EntrySource = Field(description="How it was written: by hand, timer, import or API.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -99,6 +154,9 @@ class TimeEntryRead(RatesHidden):
 
 
 class TimeEntrySort(StrEnum):
+    """The order of the entry list: newest start first, oldest start first, or oldest change
+    first (to sync)."""
+
     START_AT_DESC = "-start_at"
     START_AT = "start_at"
     # Oldest change first, with `updated_since` and `include_deleted`: how clients sync.
@@ -143,8 +201,17 @@ class TimeEntryFilters(EntryCriteria):
 
 
 class TimeEntryBulkUpdate(Schema):
+    """The same changes, for each of many entries."""
+
+    model_config = examples(
+        {
+            "ids": ["8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a", "1b3d5f7a-9c0e-4b2d-8f4a-6c8e0a2c4e6b"],
+            "changes": {"billable": False},
+        }
+    )
+
     ids: BulkIds
-    changes: TimeEntryUpdate
+    changes: TimeEntryUpdate = Field(description="What to change in each entry.")
 
 
 class BulkStatus(IntEnum):
@@ -164,9 +231,32 @@ class TimeEntryBulkResult(BaseModel):
     status: BulkStatus = Field(
         description="What the single request for this entry would have answered."
     )
-    detail: str | None = None
-    entry: TimeEntryRead | None = None
+    detail: str | None = Field(default=None, description="Why it failed; null when it did not.")
+    entry: TimeEntryRead | None = Field(
+        default=None, description="The entry as changed; null when deleted or failed."
+    )
 
 
 class TimeEntryBulkResults(BaseModel):
-    results: list[TimeEntryBulkResult]
+    """Each entry's result, in the order of the ids."""
+
+    model_config = examples(
+        {
+            "results": [
+                {
+                    "id": "8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a",
+                    "status": 204,
+                    "detail": None,
+                    "entry": None,
+                },
+                {
+                    "id": "1b3d5f7a-9c0e-4b2d-8f4a-6c8e0a2c4e6b",
+                    "status": 404,
+                    "detail": "Not found.",
+                    "entry": None,
+                },
+            ]
+        }
+    )
+
+    results: list[TimeEntryBulkResult] = Field(description="One for each id.")
