@@ -59,20 +59,24 @@ class SummaryQuery(EntryCriteria):
         default=None,
         alias="from",
         description="Entries starting at or after this instant; a date means its start in `tz`.",
+        examples=["2026-11-01"],
     )
     to: DayOrInstant | None = Field(
         default=None,
         description="Entries starting before this instant; a date means its start in `tz`.",
+        examples=["2026-12-01"],
     )
     tz: Timezone | None = Field(
-        default=None, description="IANA timezone of days, weeks and months; default: yours."
+        default=None,
+        description="IANA timezone of days, weeks and months; default: yours.",
+        examples=["Europe/Berlin"],
     )
     week_start: WeekStart | None = Field(default=None, description="Default: yours.")
     rounding: Rounding | None = Field(
         default=None, description="Round each entry before summing; needs `rounding_minutes`."
     )
     rounding_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
-        default=None, description="The step `rounding` rounds to, in minutes."
+        default=None, description="The step `rounding` rounds to, in minutes.", examples=[15]
     )
     include_running: bool = Field(default=False, description="Count running entries up to now.")
 

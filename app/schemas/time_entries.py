@@ -177,23 +177,32 @@ class EntryCriteria(Input):
     billable: bool | None = Field(
         default=None, description="`true`: billable entries only; `false`: the others."
     )
-    q: str | None = Field(default=None, max_length=200, description="Description contains.")
+    q: str | None = Field(
+        default=None, max_length=200, description="Description contains.", examples=["review"]
+    )
 
 
 class TimeEntryFilters(EntryCriteria):
     """Filters of the entry list."""
 
     from_: UTCDatetime | None = Field(
-        default=None, alias="from", description="Entries starting at or after this instant."
+        default=None,
+        alias="from",
+        description="Entries starting at or after this instant.",
+        examples=["2026-11-01T00:00:00Z"],
     )
     to: UTCDatetime | None = Field(
-        default=None, description="Entries starting before this instant."
+        default=None,
+        description="Entries starting before this instant.",
+        examples=["2026-12-01T00:00:00Z"],
     )
     running: bool | None = Field(
         default=None, description="`true`: the running entry only; `false`: finished ones."
     )
     updated_since: UTCDatetime | None = Field(
-        default=None, description="Entries changed at or after this instant."
+        default=None,
+        description="Entries changed at or after this instant.",
+        examples=["2026-11-03T08:00:00Z"],
     )
     include_deleted: bool = Field(
         default=False, description="Also list deleted entries (tombstones, for sync)."
