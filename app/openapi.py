@@ -128,8 +128,8 @@ def _shape_responses(operation: Json, schemas: Json) -> None:
             body = response.get("content", {}).get("application/json", {}).get("schema", {})
             target = schemas.get(body.get("$ref", "").removeprefix(SCHEMAS), {})
             names = ("ETag",) if VERSION_PROPERTY in target.get("properties", {}) else ()
-        if names:
-            response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+        for name in names:
+            response.setdefault("headers", {})[name] = {"$ref": f"#/components/headers/{name}"}
 
 
 def _shape_parameter(parameter: Json) -> None:
