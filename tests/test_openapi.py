@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from app.api.problems import PROBLEM_CONTENT_TYPE, ProblemType
+from app.api.problems import PROBLEM_CONTENT_TYPE, ProblemType, responses
 from app.api.problems import problem_type as problem_type_of
 from app.cli import cli
 from app.main import create_app
@@ -234,3 +235,26 @@ def test_openapi_command_prints_the_document() -> None:
     result = CliRunner().invoke(cli, ["openapi"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == create_app().openapi()
+
+
+def test_the_rules_hold_for_a_route_added_later() -> None:
+    class Later(BaseModel):
+        version: int
+        note: str | None = None
+
+    app = create_app()
+
+    @app.get("/later", summary="Later", responses=responses(429))
+    async def later(q: str | None = None) -> Later:
+        return Later(version=1)
+
+    document = app.openapi()
+    operation = document["paths"]["/later"]["get"]
+    assert document["components"]["schemas"]["Later"]["required"] == ["version", "note"]
+    assert operation["parameters"][0]["schema"] == {"type": "string", "title": "Q"}
+    assert operation["responses"]["200"]["headers"] == {
+        "ETag": {"$ref": "#/components/headers/ETag"}
+    }
+    too_many = operation["responses"]["429"]
+    assert list(too_many["content"]) == [PROBLEM_CONTENT_TYPE]
+    assert too_many["headers"] == {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
