@@ -190,9 +190,11 @@ def test_every_operation_and_parameter_is_described(schema: dict[str, Any]) -> N
             assert parameter.get("description"), (method, path, parameter["name"])
 
 
-def test_every_property_and_enum_is_described(schema: dict[str, Any]) -> None:
+def test_every_schema_and_property_is_described(schema: dict[str, Any]) -> None:
     for name, component in schema["components"]["schemas"].items():
-        if "enum" in component:
+        # Multipart forms' schemas are FastAPI's, named after the route: their fields are
+        # described.
+        if not name.startswith("Body_"):
             assert component.get("description"), name
         for field, spec in component.get("properties", {}).items():
             assert spec.get("description"), (name, field)

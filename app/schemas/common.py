@@ -102,7 +102,10 @@ class RatesHidden(ReadSchema):
 
 
 class Page(BaseModel, Generic[T]):
-    """One page of a list; follow `next_cursor` for the next."""
+    # A description rather than a docstring: each `Page[X]` schema repeats it.
+    model_config = ConfigDict(
+        json_schema_extra={"description": "One page of a list; follow `next_cursor` for the next."}
+    )
 
     items: list[T] = Field(description="This page's items, in the list's order.")
     next_cursor: str | None = Field(

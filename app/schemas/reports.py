@@ -100,6 +100,8 @@ class Totals(BaseModel):
 
 
 class SummaryGroup(Totals):
+    """The time of the entries sharing one key."""
+
     key: str | bool | None = Field(
         description="The id (projects, clients, tasks, users, tags; null for none), the "
         "first day as YYYY-MM-DD (day, week), YYYY-MM (month), true/false (billable), "

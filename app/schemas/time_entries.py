@@ -236,6 +236,8 @@ class BulkStatus(IntEnum):
 
 
 class TimeEntryBulkResult(BaseModel):
+    """What became of one entry."""
+
     id: uuid.UUID
     status: BulkStatus = Field(
         description="What the single request for this entry would have answered."
