@@ -25,8 +25,10 @@ from app.errors import DomainError
 from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.reading import UnreadableFile, read_rows
+from app.main import create_app
 from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
+from app.openapi import document_text
 from app.repositories.time_entries import EntryFilters
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
@@ -116,6 +118,12 @@ def serve(
             server_header=False,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
+
+
+@cli.command("openapi")
+def openapi() -> None:
+    """Print the OpenAPI document (`timesheet openapi > openapi.json` refreshes the file)."""
+    typer.echo(document_text(create_app(_settings())), nl=False)
 
 
 @db_cli.command("upgrade")

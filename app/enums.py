@@ -4,22 +4,30 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """A member's standing in a workspace: its one owner, admins who manage it, or members."""
+
     OWNER = "owner"
     ADMIN = "admin"
     MEMBER = "member"
 
 
 class WeekStart(StrEnum):
+    """The first day of a week in reports."""
+
     MONDAY = "monday"
     SUNDAY = "sunday"
 
 
 class ProjectVisibility(StrEnum):
+    """Who sees a project: every member, or only admins and the project's members."""
+
     PUBLIC = "public"
     PRIVATE = "private"
 
 
 class EntrySource(StrEnum):
+    """How an entry was written: by hand, by the timer, by an import, or with an API token."""
+
     MANUAL = "manual"
     TIMER = "timer"
     IMPORT = "import"
@@ -27,12 +35,16 @@ class EntrySource(StrEnum):
 
 
 class ImportFormat(StrEnum):
+    """Whose export a file is: Toggl's or Clockify's detailed CSV, or this API's own CSV."""
+
     TOGGL_CSV = "toggl_csv"
     CLOCKIFY_CSV = "clockify_csv"
     NATIVE_CSV = "native_csv"
 
 
 class ImportStatus(StrEnum):
+    """Where an import run is."""
+
     PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -51,6 +63,8 @@ class AttemptKind(StrEnum):
 
 
 class InvitationStatus(StrEnum):
+    """Where an invitation stands: waiting for its invitee, or answered or withdrawn."""
+
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"

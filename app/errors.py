@@ -106,3 +106,5 @@ class TooManyAttempts(DomainError):
 
 class Unavailable(DomainError):
     default_detail = "A service this depends on cannot be reached."
+    # Seconds a client should wait before asking again.
+    retry_after = 5

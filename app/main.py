@@ -23,6 +23,41 @@ from app.observability.metrics import mark_worker_dead
 from app.observability.request_id import REQUEST_ID_HEADER
 from app.openapi import install_openapi, operation_id
 
+# Each tag's description; generated clients and /docs group operations by tag.
+TAGS = [
+    {"name": "auth", "description": "Register, sign in (OAuth2 password form), refresh, sign out."},
+    {"name": "users", "description": "The caller's own account: profile and password."},
+    {"name": "api-tokens", "description": "Personal API tokens for scripts and integrations."},
+    {
+        "name": "workspaces",
+        "description": "Workspaces the caller belongs to; a workspace has one owner.",
+    },
+    {"name": "members", "description": "Who belongs to a workspace, with which role and rate."},
+    {
+        "name": "invitations",
+        "description": "How people join a workspace: an admin invites an email, its holder "
+        "accepts or declines.",
+    },
+    {"name": "clients", "description": "The clients projects are done for."},
+    {"name": "projects", "description": "Projects, public or private, with a rate and estimate."},
+    {
+        "name": "project-members",
+        "description": "Who belongs to a project: access to a private one, and a rate on it.",
+    },
+    {"name": "tasks", "description": "Tasks within projects, open or done."},
+    {"name": "tags", "description": "Labels for time entries."},
+    {
+        "name": "time-entries",
+        "description": "Tracked time: list, sync, create, change, delete, in bulk, and export.",
+    },
+    {"name": "timer", "description": "The running entry: start, stop, and read it."},
+    {"name": "reports", "description": "Tracked time totalled by project, person, day and more."},
+    {"name": "imports", "description": "Uploads of other trackers' exports, and their results."},
+    {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
+]
+# Paths carry their full prefix, so clients call the host they were given.
+SERVERS = [{"url": "/", "description": "The host serving this document."}]
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Team time tracking: clients, projects, tasks, tags and time entries.",
         lifespan=lifespan,
+        openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         static_url=docs.STATIC_URL,
         favicon_url=docs.FAVICON_URL,
@@ -86,6 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(docs.router)
     app.include_router(api_router, prefix=API_PREFIX)
-    install_openapi(app)
+    install_openapi(app, SERVERS)
     install_observability(app, settings)
     return app

@@ -2,7 +2,7 @@
 
 from httpx import Response
 
-from app.api.problems import PROBLEM_CONTENT_TYPE
+from app.api.problems import PROBLEM_CONTENT_TYPE, ProblemType
 
 
 def assert_problem(response: Response, status: int) -> None:
@@ -10,3 +10,5 @@ def assert_problem(response: Response, status: int) -> None:
     assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
     body = response.json()
     assert body["status"] == status and body["title"] and body["detail"]
+    # A type the OpenAPI document does not list would break generated clients.
+    assert body["type"] in set(ProblemType), body["type"]

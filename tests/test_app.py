@@ -9,6 +9,7 @@ from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.config import Environment, Settings
 from app.db.engine import create_engine
 from app.main import create_app
+from tests.problems import assert_problem
 
 
 async def test_livez_and_readyz(client: AsyncClient) -> None:
@@ -28,17 +29,18 @@ async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as client:
         response = await client.get("/readyz")
     await app.state.engine.dispose()
-    assert response.status_code == 503
-    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
-    assert response.json()["status"] == 503
+    assert_problem(response, 503)
+    assert int(response.headers["retry-after"]) > 0
 
 
 async def test_unknown_route_is_problem_json(client: AsyncClient) -> None:
     response = await client.get("/api/v1/nothing-here")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
-    body = response.json()
-    assert body["status"] == 404 and body["title"] == "Not Found" and body["type"]
+    assert_problem(response, 404)
+    assert response.json()["title"] == "Not Found"
+    assert response.json()["type"] == "urn:timesheet:problem:not-found"
+    wrong_method = await client.put("/livez")
+    assert_problem(wrong_method, 405)
+    assert wrong_method.json()["type"] == "urn:timesheet:problem:method-not-allowed"
 
 
 async def test_unhandled_errors_leak_no_trace(app: FastAPI, client: AsyncClient) -> None:
@@ -47,8 +49,7 @@ async def test_unhandled_errors_leak_no_trace(app: FastAPI, client: AsyncClient)
         raise RuntimeError("secret internals")
 
     response = await client.get("/boom")
-    assert response.status_code == 500
-    assert response.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
 
 

@@ -60,6 +60,7 @@ async def test_register_then_sign_in(client: AsyncClient) -> None:
     user = created.json()
     assert user["email"] == "new.person@example.com" and user["full_name"] == "N P"
     assert "password" not in created.text and "password_hash" not in user
+    assert created.headers["etag"] == f'"{user["version"]}"'
 
     assert (await sign_in(client, "new.person@example.com", "a-long-password")).status_code == 200
     again = await client.post(REGISTER, json={**body, "email": "NEW.PERSON@example.com"})

@@ -51,7 +51,11 @@ async def create_token(
 
 
 @router.delete(
-    "/{token_id}", status_code=204, summary="Revoke an API token", responses=responses(404)
+    "/{token_id}",
+    status_code=204,
+    summary="Revoke an API token",
+    description="The token stops working at once.",
+    responses=responses(404),
 )
 async def revoke_token(token_id: uuid.UUID, caller: CurrentCaller, accounts: Accounts) -> None:
     await accounts.revoke_api_token(caller, token_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Cookie, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.deps import API_PREFIX, SettingsDep, UnitOfWorkDep
+from app.api.etag import respond
 from app.api.problems import domain_error_response, responses
 from app.config import Environment, Settings
 from app.errors import NotAuthenticated
@@ -48,16 +49,19 @@ def client_address(request: Request) -> str:
     "/register",
     status_code=201,
     summary="Create an account",
-    description="Limited per client address: `REGISTRATION_MAX_PER_ADDRESS` attempts per "
+    description="403 when the server does not take registrations; 409 when the email is taken. "
+    "Limited per client address: `REGISTRATION_MAX_PER_ADDRESS` attempts per "
     "`REGISTRATION_WINDOW_SECONDS`, created or not; beyond that a 429 with `Retry-After`.",
     dependencies=[Depends(registration_open)],
     responses=responses(403, 409, 422, 429),
 )
-async def register(body: UserCreate, accounts: Accounts, request: Request) -> UserRead:
+async def register(
+    body: UserCreate, accounts: Accounts, request: Request, response: Response
+) -> UserRead:
     user = await accounts.register(
         body.email, body.password, body.full_name, client_ip=client_address(request)
     )
-    return UserRead.model_validate(user)
+    return respond(response, UserRead, user)
 
 
 @router.post(

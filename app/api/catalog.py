@@ -80,6 +80,7 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         status_code=201,
         name=f"create_{noun}",
         summary=f"Create a {noun}",
+        description=f"Admins only. Answers the new {noun}, with its ETag.",
         responses=responses(403, 409, 422),
     )
     router.add_api_route(
@@ -88,6 +89,8 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         methods=["GET"],
         name=f"get_{noun}",
         summary=f"Get a {noun}",
+        description=f"Deleted {noun}s are found too, with `deleted_at` set, so that what "
+        "points at them can still be shown.",
         responses=responses(422),
     )
     router.add_api_route(
@@ -96,6 +99,8 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         methods=["PATCH"],
         name=f"update_{noun}",
         summary=resource.update_summary,
+        description="Admins only. Absent fields stay as they are. With `If-Match`, the change "
+        f"happens only if nobody changed the {noun} since that read (412 otherwise).",
         responses=responses(403, 409, 412, 422),
     )
     router.add_api_route(
@@ -105,6 +110,8 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         status_code=204,
         name=f"delete_{noun}",
         summary=resource.delete_summary,
+        description=f"Admins only. The {noun} is marked deleted: lists leave it out, what "
+        "points at it keeps pointing at it, and `restore` brings it back.",
         responses=responses(403, 412, 422),
     )
     router.add_api_route(
@@ -113,5 +120,7 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         methods=["POST"],
         name=f"restore_{noun}",
         summary=f"Restore a deleted {noun}",
+        description=f"Admins only. 409 when the {noun} would clash with a live one, such as "
+        "one with the same name.",
         responses=responses(403, 409, 422),
     )

@@ -18,7 +18,12 @@ Clients = Annotated[ClientRepository, Depends(scoped(ClientRepository))]
 SORT_BY_NAME = SortKey(Client.name, Client.id)
 
 
-@router.get("", summary="List clients", responses=responses(422))
+@router.get(
+    "",
+    summary="List clients",
+    description="By name; active clients unless `archived=true`.",
+    responses=responses(422),
+)
 async def list_clients(
     clients: Clients,
     page: PageParamsDep,

@@ -24,7 +24,10 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         max_length=1024,
-        description="An ETag from a previous read; 412 when stale.",
+        description='The ETag of a previous read, `"<version>"`: the write happens only if the '
+        "resource is still at that version, and answers 412 otherwise. Without it (or with "
+        "`*`) the write happens regardless.",
+        examples=['"3"'],
     ),
 ]
 

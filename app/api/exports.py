@@ -34,7 +34,13 @@ router = workspace_router("time-entries/export", tag="time-entries")
     responses={
         200: {
             "description": "The export file.",
-            "content": {media_type: {} for media_type in set(MEDIA_TYPES.values())},
+            "content": {media_type: {} for media_type in dict.fromkeys(MEDIA_TYPES.values())},
+            "headers": {
+                "Content-Disposition": {
+                    "description": 'Names the file: `attachment; filename="<name>"`.',
+                    "schema": {"type": "string"},
+                }
+            },
         },
         **responses(422),
     },

@@ -10,7 +10,7 @@ from app.schemas.common import SearchText, refuse_nul
 
 NameContains = Annotated[
     SearchText | None,
-    Query(description="Name contains (case-insensitive)."),
+    Query(description="Name contains (case-insensitive).", examples=["acme"]),
     AfterValidator(refuse_nul),
 ]
 Archived = Annotated[
@@ -21,9 +21,16 @@ IncludeDeleted = Annotated[bool, Query(description="Also list soft-deleted items
 
 
 async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Items per page.", examples=[100])
+    ] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(description="`next_cursor` of the previous page.", max_length=512)
+        str | None,
+        Query(
+            description="`next_cursor` of the previous page.",
+            max_length=512,
+            examples=["eyJrIjoibmFtZSIsInYiOiJBY21lIiwiaWQiOiI0ZjBjIn0"],
+        ),
     ] = None,
     include_total: Annotated[bool, Query(description="Also count every matching item.")] = False,
 ) -> PageParams:

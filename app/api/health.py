@@ -1,12 +1,13 @@
 import asyncio
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app.api.problems import responses
 from app.db.engine import READ_ONLY
 from app.errors import Unavailable
+from app.schemas.common import examples
 
 router = APIRouter(tags=["health"])
 
@@ -14,15 +15,29 @@ READINESS_TIMEOUT_SECONDS = 3.0
 
 
 class HealthStatus(BaseModel):
-    status: str
+    """The answer of a probe that passed."""
+
+    model_config = examples({"status": "ok"})
+
+    status: str = Field(description="Always `ok`.")
 
 
-@router.get("/livez", summary="The process is up")
+@router.get(
+    "/livez",
+    summary="The process is up",
+    description="Answers 200 while the process runs; it checks nothing else.",
+)
 async def livez() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
-@router.get("/readyz", summary="The database answers", responses=responses(503))
+@router.get(
+    "/readyz",
+    summary="The database answers",
+    description="200 when the database answers within a few seconds, 503 otherwise: take the "
+    "process out of the load balancer until it answers again.",
+    responses=responses(503),
+)
 async def readyz(request: Request) -> HealthStatus:
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):

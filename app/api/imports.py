@@ -90,11 +90,21 @@ async def create_import(
     return ImportRunRead.model_validate(run)
 
 
-@router.get("", summary="List imports", responses=responses(403, 422))
+@router.get(
+    "",
+    summary="List imports",
+    description="Admins only. Newest first.",
+    responses=responses(403, 422),
+)
 async def list_imports(_: WorkspaceAdmin, runs: Runs, page: PageParamsDep) -> Page[ImportRunRead]:
     return page_of(ImportRunRead, await runs.list(page, NEWEST_FIRST))
 
 
-@router.get("/{import_id}", summary="Get an import", responses=responses(403, 422))
+@router.get(
+    "/{import_id}",
+    summary="Get an import",
+    description="Admins only. What the run created, skipped and refused, row by row.",
+    responses=responses(403, 422),
+)
 async def get_import(import_id: uuid.UUID, _: WorkspaceAdmin, runs: Runs) -> ImportRunRead:
     return ImportRunRead.model_validate(await runs.get(import_id))

@@ -47,7 +47,12 @@ async def invitation_in_path(invitation_id: uuid.UUID, invitations: Invitations)
 EditedInvitation = Annotated[Invitation, Depends(editable(invitation_in_path))]
 
 
-@router.get("", summary="List pending invitations", responses=responses(403, 422))
+@router.get(
+    "",
+    summary="List pending invitations",
+    description="The workspace's invitations not yet accepted, declined or revoked; admins only.",
+    responses=responses(403, 422),
+)
 async def list_invitations(
     caller: WorkspaceAdmin, invitations: Invitations, page: PageParamsDep
 ) -> Page[InvitationRead]:
@@ -75,6 +80,7 @@ async def invite(
     "/{invitation_id}",
     status_code=204,
     summary="Revoke an invitation",
+    description="Withdraws a pending invitation; its email may then be invited again.",
     responses=responses(403, 412),
 )
 async def revoke_invitation(invitation: EditedInvitation, workspace: ThisWorkspace) -> None:
@@ -110,6 +116,7 @@ async def accept_invitation(
     "/{invitation_id}/decline",
     status_code=204,
     summary="Decline an invitation",
+    description="The caller turns the invitation down; nothing else changes.",
     responses=responses(404),
 )
 async def decline_invitation(invitation_id: uuid.UUID, workspaces: NewWorkspaces) -> None:

@@ -38,7 +38,12 @@ async def member_in_path(user_id: uuid.UUID, members: Members) -> Membership:
 EditedMember = Annotated[Membership, Depends(editable(member_in_path))]
 
 
-@router.get("", summary="List members", responses=responses(422))
+@router.get(
+    "",
+    summary="List members",
+    description="In the order they joined; rates only where the caller may see them.",
+    responses=responses(422),
+)
 async def list_members(
     caller: WorkspaceCaller, members: Members, page: PageParamsDep
 ) -> Page[MemberRead]:
@@ -46,7 +51,11 @@ async def list_members(
     return page_of(MemberRead, result, context=read_context(caller))
 
 
-@router.get("/{user_id}", summary="Get a member")
+@router.get(
+    "/{user_id}",
+    summary="Get a member",
+    description="The member whose account is `user_id`.",
+)
 async def get_member(
     caller: WorkspaceCaller,
     membership: Annotated[Membership, Depends(member_in_path)],
@@ -58,6 +67,8 @@ async def get_member(
 @router.patch(
     "/{user_id}",
     summary="Change a member's role or rate",
+    description="Admins only; only the owner changes what touches the owner. The owner's role "
+    "cannot change here (409): hand the workspace over instead.",
     responses=responses(403, 409, 412, 422),
 )
 async def update_member(

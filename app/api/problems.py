@@ -2,6 +2,7 @@
 problem+json, and the declarations that tell the OpenAPI document about them."""
 
 import logging
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -46,24 +47,96 @@ _STATUSES: dict[type[DomainError], int] = {
     TooManyAttempts: 429,
     Unavailable: 503,
 }
-_VALIDATION_SLUG = "validation-error"
+# Statuses the framework answers by itself: a body it cannot parse, an unknown path or
+# method, and the unexpected failure.
+_FRAMEWORK_STATUSES = (400, 404, 405, 500)
 _VALIDATION_TITLE = "Unprocessable Content"
+# The `type` of a problem with no meaning beyond its status (RFC 9457, section 4.2.1).
+UNTYPED_PROBLEM = "about:blank"
+
+
+def _slug(status: int) -> str:
+    return (
+        "validation-error" if status == 422 else HTTPStatus(status).phrase.lower().replace(" ", "-")
+    )
+
+
+_TYPED_STATUSES = sorted({*_STATUSES.values(), *_FRAMEWORK_STATUSES})
+# Every `type` a problem can have, derived from the statuses answered, so the list the
+# OpenAPI document gives cannot drift from what the handlers send.
+ProblemType = StrEnum(  # type: ignore[misc]
+    "ProblemType",
+    {
+        **{
+            _slug(status).upper().replace("-", "_"): PROBLEM_TYPE_BASE + _slug(status)
+            for status in _TYPED_STATUSES
+        },
+        "UNTYPED": UNTYPED_PROBLEM,
+    },
+    module=__name__,
+)
+ProblemType.__doc__ = "\n".join(
+    [
+        "What went wrong, by the status it is answered with:",
+        "",
+        *(f"- `{PROBLEM_TYPE_BASE}{_slug(status)}`: {status}" for status in _TYPED_STATUSES),
+        f"- `{UNTYPED_PROBLEM}`: any other status, with no meaning beyond it.",
+    ]
+)
+
+
+def problem_type(status: int) -> ProblemType:
+    """The type of a problem answered with `status`; `about:blank` for a status no handler
+    gives a meaning of its own."""
+    try:
+        return ProblemType(PROBLEM_TYPE_BASE + _slug(status))
+    except ValueError:
+        return ProblemType(UNTYPED_PROBLEM)
 
 
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
+    """One field that is not valid."""
+
+    loc: list[str | int] = Field(
+        description="Where the field is: `body`, `query`, `path` or `header`, then its path.",
+        examples=[["body", "tag_ids", 2]],
+    )
+    msg: str = Field(
+        description="What is wrong, for people.", examples=["Input should be a valid UUID"]
+    )
+    type: str = Field(description="What is wrong, for programs.", examples=["uuid_parsing"])
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """An error, as RFC 9457 problem details. `errors` is present when fields are to blame."""
 
-    type: str = Field(examples=[f"{PROBLEM_TYPE_BASE}not-found"])
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": f"{PROBLEM_TYPE_BASE}validation-error",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "The request is not valid; see errors.",
+                    "errors": [
+                        {
+                            "loc": ["body", "tag_ids", 2],
+                            "msg": "Input should be a valid UUID",
+                            "type": "uuid_parsing",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    type: ProblemType = Field(description="What went wrong, for programs to tell apart.")
+    title: str = Field(description="The status's reason phrase.", examples=["Not Found"])
+    status: int = Field(description="The HTTP status code.", examples=[404])
+    detail: str = Field(description="What happened, for people.", examples=["Not found."])
+    errors: list[FieldError] | None = Field(
+        default=None, description="The fields to blame; absent when no field is."
+    )
 
 
 def status_of(error: DomainError) -> int:
@@ -80,15 +153,9 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    phrase = HTTPStatus(status).phrase
-    slug, title = (
-        (_VALIDATION_SLUG, _VALIDATION_TITLE)
-        if status == 422
-        else (phrase.lower().replace(" ", "-"), phrase)
-    )
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": title,
+        "type": problem_type(status).value,
+        "title": _VALIDATION_TITLE if status == 422 else HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
     }
@@ -110,21 +177,15 @@ def domain_error_response(error: DomainError) -> JSONResponse:
     headers = {}
     if isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | Unavailable):
         headers["Retry-After"] = str(error.retry_after)
     return problem_response(status, error.detail, errors=errors or None, headers=headers)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of a route's problem responses, for generated clients."""
-    return {
-        status: {
-            "model": Problem,
-            "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
+    """OpenAPI declarations of a route's problem responses, for generated clients; their
+    content (`Problem`) and headers are filled in by `app.openapi`."""
+    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
 
 
 async def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:

@@ -53,7 +53,12 @@ async def member_in_path(
 EditedMember = Annotated[ProjectMember, Depends(editable(member_in_path))]
 
 
-@router.get("", summary="List a project's members", responses=responses(422))
+@router.get(
+    "",
+    summary="List a project's members",
+    description="In the order they were added; rates only where the caller may see them.",
+    responses=responses(422),
+)
 async def list_project_members(
     project: VisibleProject, caller: WorkspaceCaller, members: Members, page: PageParamsDep
 ) -> Page[ProjectMemberRead]:
@@ -65,6 +70,7 @@ async def list_project_members(
     "",
     status_code=201,
     summary="Add a workspace member to a project",
+    description="Admins only. Gives access to a private project, and optionally a rate on it.",
     responses=responses(403, 409, 422),
 )
 async def add_project_member(
@@ -78,7 +84,12 @@ async def add_project_member(
     return respond(response, ProjectMemberRead, member, caller)
 
 
-@router.get("/{user_id}", summary="Get a project member", responses=responses(422))
+@router.get(
+    "/{user_id}",
+    summary="Get a project member",
+    description="The project member whose account is `user_id`.",
+    responses=responses(422),
+)
 async def get_project_member(
     caller: WorkspaceCaller,
     member: Annotated[ProjectMember, Depends(member_in_path)],
@@ -90,6 +101,7 @@ async def get_project_member(
 @router.patch(
     "/{user_id}",
     summary="Change a project member's rate",
+    description="Admins only. `null` removes the rate; 412 when `If-Match` is stale.",
     responses=responses(403, 412, 422),
 )
 async def update_project_member(
@@ -107,6 +119,7 @@ async def update_project_member(
     "/{user_id}",
     status_code=204,
     summary="Remove a member from a project",
+    description="Admins only. Takes away their access to a private project and their rate on it.",
     responses=responses(403, 412, 422),
 )
 async def remove_project_member(

@@ -18,7 +18,12 @@ Tags = Annotated[TagRepository, Depends(scoped(TagRepository))]
 SORT_BY_NAME = SortKey(Tag.name, Tag.id)
 
 
-@router.get("", summary="List tags", responses=responses(422))
+@router.get(
+    "",
+    summary="List tags",
+    description="By name; `q` narrows to names containing it.",
+    responses=responses(422),
+)
 async def list_tags(
     tags: Tags,
     page: PageParamsDep,

@@ -88,7 +88,10 @@ async def list_time_entries(
     entries: Entries,
     page: PageParamsDep,
     filters: Annotated[TimeEntryFilters, Query()],
-    sort: TimeEntrySort = TimeEntrySort.START_AT_DESC,
+    sort: Annotated[
+        TimeEntrySort,
+        Query(description="`-start_at` (newest first), `start_at`, or `updated_at` to sync."),
+    ] = TimeEntrySort.START_AT_DESC,
 ) -> Page[TimeEntryRead]:
     statement = entries.filtered(EntryFilters(**filters.model_dump()))
     result = await entries.list(page, SORTS[sort], statement)
@@ -133,7 +136,12 @@ async def bulk_delete_time_entries(
     return bulk_results(await tracking.bulk_delete(ids), caller, done=204)
 
 
-@router.get("/{entry_id}", summary="Get a time entry")
+@router.get(
+    "/{entry_id}",
+    summary="Get a time entry",
+    description="Members get their own entries, admins anyone's. Deleted entries are found "
+    "too, with `deleted_at` set.",
+)
 async def get_time_entry(
     entry_id: uuid.UUID, caller: WorkspaceCaller, entries: Entries, response: Response
 ) -> TimeEntryRead:
@@ -141,7 +149,14 @@ async def get_time_entry(
     return respond(response, TimeEntryRead, entry, caller)
 
 
-@router.patch("/{entry_id}", summary="Update a time entry", responses=responses(403, 409, 412, 422))
+@router.patch(
+    "/{entry_id}",
+    summary="Update a time entry",
+    description="Absent fields stay as they are. Setting `end_at` stops a running entry. With "
+    "`If-Match`, the change happens only if nobody changed the entry since that read (412 "
+    "otherwise). 409 when the workspace prevents overlaps and the new times clash.",
+    responses=responses(403, 409, 412, 422),
+)
 async def update_time_entry(
     body: TimeEntryUpdate,
     caller: WorkspaceCaller,
@@ -154,7 +169,12 @@ async def update_time_entry(
 
 
 @router.delete(
-    "/{entry_id}", status_code=204, summary="Delete a time entry", responses=responses(412)
+    "/{entry_id}",
+    status_code=204,
+    summary="Delete a time entry",
+    description="The entry is marked deleted: lists leave it out unless `include_deleted=true`, "
+    "and `restore` brings it back.",
+    responses=responses(412),
 )
 async def delete_time_entry(entry: EditedEntry, tracking: Tracking) -> None:
     await tracking.delete(entry)
@@ -163,6 +183,8 @@ async def delete_time_entry(entry: EditedEntry, tracking: Tracking) -> None:
 @router.post(
     "/{entry_id}/restore",
     summary="Restore a deleted time entry",
+    description="409 when the entry would now overlap another (where the workspace prevents "
+    "overlaps) or would be a second running entry.",
     responses=responses(409),
 )
 async def restore_time_entry(

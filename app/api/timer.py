@@ -32,20 +32,31 @@ async def start_timer(
     return respond(response, TimeEntryRead, entry, caller)
 
 
-@router.post("/stop", summary="Stop the timer")
+@router.post(
+    "/stop",
+    summary="Stop the timer",
+    description="Ends the caller's running entry in this workspace now; 404 when none runs.",
+)
 async def stop_timer(
     caller: WorkspaceCaller, tracking: Tracking, response: Response
 ) -> TimeEntryRead:
     return respond(response, TimeEntryRead, await tracking.stop_timer(), caller)
 
 
-@me_router.get("", summary="The caller's running entry, or null")
+@me_router.get(
+    "",
+    summary="Get my running entry",
+    description="The caller's running entry, in whichever workspace it runs; 204 when no "
+    "timer runs.",
+    response_model=TimeEntryRead,
+    responses={204: {"description": "No timer runs."}},
+)
 async def get_my_timer(
     caller: CurrentCaller, session: SessionDep, response: Response
-) -> TimeEntryRead | None:
+) -> TimeEntryRead | Response:
     entry = await RunningEntryRepository(session).get_for_user(caller.user_id)
     if entry is None:
-        return None
+        return Response(status_code=204)
     found = await WorkspaceRepository(session).get_membership(entry.workspace_id, caller.user_id)
     # Rates show as the caller's standing in the entry's workspace allows, if they still have one.
     return respond(response, TimeEntryRead, entry, caller.in_workspace(*found) if found else caller)

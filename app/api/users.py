@@ -21,12 +21,21 @@ async def my_account(caller: CurrentCaller) -> User:
 MyAccount = Annotated[User, Depends(editable(my_account))]
 
 
-@router.get("", summary="Get my account")
+@router.get(
+    "",
+    summary="Get my account",
+    description="The signed-in account, with its ETag.",
+)
 async def get_me(caller: CurrentCaller, response: Response) -> UserRead:
     return respond(response, UserRead, caller.user)
 
 
-@router.patch("", summary="Update my account", responses=responses(412, 422))
+@router.patch(
+    "",
+    summary="Update my account",
+    description="Name, timezone and week start; absent fields stay as they are.",
+    responses=responses(412, 422),
+)
 async def update_me(
     body: UserUpdate, user: MyAccount, accounts: Accounts, response: Response
 ) -> UserRead:

@@ -65,7 +65,12 @@ def respond_with(response: Response, caller: Caller) -> WorkspaceRead:
     return workspace_read(caller)
 
 
-@router.get("", summary="List my workspaces", responses=responses(422))
+@router.get(
+    "",
+    summary="List my workspaces",
+    description="The workspaces the caller belongs to, each with the caller's `role`.",
+    responses=responses(422),
+)
 async def list_workspaces(
     caller: CurrentCaller, workspaces: Workspaces, page: PageParamsDep
 ) -> Page[WorkspaceRead]:
@@ -77,19 +82,34 @@ async def list_workspaces(
     )
 
 
-@router.post("", status_code=201, summary="Create a workspace", responses=responses(422))
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a workspace",
+    description="The caller becomes its owner.",
+    responses=responses(422),
+)
 async def create_workspace(
     body: WorkspaceCreate, workspaces: NewWorkspaces, response: Response
 ) -> WorkspaceRead:
     return respond_with(response, await workspaces.create(body.model_dump()))
 
 
-@workspace_router.get("", summary="Get a workspace")
+@workspace_router.get(
+    "",
+    summary="Get a workspace",
+    description="With the caller's `role`; the default rate only where the caller may see rates.",
+)
 async def get_workspace(caller: WorkspaceCaller, response: Response) -> WorkspaceRead:
     return respond_with(response, caller)
 
 
-@workspace_router.patch("", summary="Update a workspace", responses=responses(403, 412, 422))
+@workspace_router.patch(
+    "",
+    summary="Update a workspace",
+    description="Admins only. Absent fields stay as they are; 412 when `If-Match` is stale.",
+    responses=responses(403, 412, 422),
+)
 async def update_workspace(
     body: WorkspaceUpdate,
     caller: WorkspaceAdmin,

@@ -59,6 +59,11 @@ class ReadSchema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def examples(*values: dict[str, Any]) -> ConfigDict:
+    """The config giving a schema its examples in the OpenAPI document."""
+    return ConfigDict(json_schema_extra={"examples": list(values)})
+
+
 def _supported_day(value: date) -> date:
     supported_utc(datetime.combine(value, time(), UTC))
     return value
@@ -109,12 +114,19 @@ class RatesHidden(ReadSchema):
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    # A description rather than a docstring: each `Page[X]` schema repeats it.
+    model_config = ConfigDict(
+        json_schema_extra={"description": "One page of a list; follow `next_cursor` for the next."}
+    )
+
+    items: list[T] = Field(description="This page's items, in the list's order.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
     total: int | None = Field(
-        default=None, description="Matching items, when `include_total=true`."
+        default=None,
+        description="How many items match across all pages, when `include_total=true`; "
+        "otherwise null.",
     )
 
 

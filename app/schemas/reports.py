@@ -6,12 +6,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, Strict, model_validator
 
 from app.enums import WeekStart
-from app.schemas.common import SupportedDate, UTCDatetime
+from app.schemas.common import SupportedDate, UTCDatetime, examples
 from app.schemas.time_entries import EntryCriteria
 from app.schemas.users import Timezone
 
 
 class ReportGroup(StrEnum):
+    """What a report groups entries by."""
+
     PROJECT = "project"
     CLIENT = "client"
     TASK = "task"
@@ -25,6 +27,8 @@ class ReportGroup(StrEnum):
 
 
 class Rounding(StrEnum):
+    """How each entry's time is rounded to `rounding_minutes` before summing."""
+
     UP = "up"
     DOWN = "down"
     NEAREST = "nearest"
@@ -49,25 +53,31 @@ DayOrInstant = Annotated[
 class SummaryQuery(EntryCriteria):
     """How a summary report groups, buckets and rounds the entries its filters select."""
 
-    group_by: ReportGroup
+    group_by: ReportGroup = Field(description="What the top-level groups are.")
     sub_group_by: ReportGroup | None = Field(default=None, description="Splits each group again.")
     from_: DayOrInstant | None = Field(
         default=None,
         alias="from",
         description="Entries starting at or after this instant; a date means its start in `tz`.",
+        examples=["2026-11-01"],
     )
     to: DayOrInstant | None = Field(
         default=None,
         description="Entries starting before this instant; a date means its start in `tz`.",
+        examples=["2026-12-01"],
     )
     tz: Timezone | None = Field(
-        default=None, description="IANA timezone of days, weeks and months; default: yours."
+        default=None,
+        description="IANA timezone of days, weeks and months; default: yours.",
+        examples=["Europe/Berlin"],
     )
     week_start: WeekStart | None = Field(default=None, description="Default: yours.")
     rounding: Rounding | None = Field(
         default=None, description="Round each entry before summing; needs `rounding_minutes`."
     )
-    rounding_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    rounding_minutes: Annotated[int, Field(ge=1, le=1440)] | None = Field(
+        default=None, description="The step `rounding` rounds to, in minutes.", examples=[15]
+    )
     include_running: bool = Field(default=False, description="Count running entries up to now.")
 
     @model_validator(mode="after")
@@ -80,24 +90,62 @@ class SummaryQuery(EntryCriteria):
 
 
 class Totals(BaseModel):
-    seconds: int
-    billable_seconds: int
+    """Time and money of the entries counted."""
+
+    seconds: int = Field(description="All the time, rounded as asked.")
+    billable_seconds: int = Field(description="The billable part of it.")
     amount_cents: int | None = Field(
         description="Billable time at each entry's rate; null where you may not see rates."
     )
 
 
 class SummaryGroup(Totals):
+    """The time of the entries sharing one key."""
+
     key: str | bool | None = Field(
         description="The id (projects, clients, tasks, users, tags; null for none), the "
         "first day as YYYY-MM-DD (day, week), YYYY-MM (month), true/false (billable), "
         "or the text (description)."
     )
-    label: str
-    groups: list["SummaryGroup"] = []
+    label: str = Field(
+        description="The key for people: a name, a date, `Billable`/`Non-billable`, or the text."
+    )
+    groups: list["SummaryGroup"] = Field(
+        default=[], description="The `sub_group_by` groups within this one; empty without it."
+    )
 
 
 class SummaryReport(BaseModel):
-    currency: str
-    totals: Totals
-    groups: list[SummaryGroup]
+    """Time of the selected entries, totalled and grouped."""
+
+    model_config = examples(
+        {
+            "currency": "GBP",
+            "totals": {"seconds": 27000, "billable_seconds": 21600, "amount_cents": 48000},
+            "groups": [
+                {
+                    "key": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+                    "label": "Website relaunch",
+                    "seconds": 21600,
+                    "billable_seconds": 21600,
+                    "amount_cents": 48000,
+                    "groups": [],
+                },
+                {
+                    "key": None,
+                    "label": "(no project)",
+                    "seconds": 5400,
+                    "billable_seconds": 0,
+                    "amount_cents": 0,
+                    "groups": [],
+                },
+            ],
+        }
+    )
+
+    currency: str = Field(description="ISO 4217 code of the amounts.")
+    totals: Totals = Field(description="Every selected entry together.")
+    groups: list[SummaryGroup] = Field(
+        description="By `group_by`: days, weeks and months in time order, others by label, "
+        "the group of none last."
+    )

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any
 
 from pydantic import MISSING, AliasChoices, BaseModel, Field, computed_field, field_validator
 
@@ -9,15 +9,32 @@ from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.enums import EntrySource
 from app.pagination import MAX_LIMIT
-from app.schemas.common import IdList, Input, RatesHidden, Schema, SearchText, UTCDatetime
+from app.schemas.common import IdList, Input, RatesHidden, Schema, SearchText, UTCDatetime, examples
 
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
+Description = Annotated[
+    str, Field(max_length=DESCRIPTION_MAX_LENGTH, description="What the time was spent on.")
+]
 TagIds = Annotated[IdList, Field(description="The entry's tags; replaces the set.")]
-BulkIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_LIMIT)]
+BulkIds = Annotated[
+    list[uuid.UUID],
+    Field(min_length=1, max_length=MAX_LIMIT, description="The entries' ids; each gets a result."),
+]
 
 
 class TimerStart(Schema):
-    project_id: uuid.UUID | MISSING | None = MISSING
+    """What the running entry is for; it starts now."""
+
+    model_config = examples(
+        {
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+        }
+    )
+
+    project_id: uuid.UUID | MISSING | None = Field(
+        MISSING, description="The project; absent or null: none, or the task's."
+    )
     task_id: uuid.UUID | None = Field(
         default=None, description="Without `project_id`, the entry takes the task's project."
     )
@@ -29,7 +46,20 @@ class TimerStart(Schema):
 
 
 class TimeEntryCreate(TimerStart):
-    start_at: UTCDatetime
+    """A new entry: finished with `end_at`, running without."""
+
+    model_config = examples(
+        {
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "task_id": "3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+            "start_at": "2026-11-03T09:00:00+01:00",
+            "end_at": "2026-11-03T10:30:00+01:00",
+        }
+    )
+
+    start_at: UTCDatetime = Field(description="When it started, with an offset.")
     end_at: UTCDatetime | None = Field(
         default=None, description="Null or absent: the entry is running."
     )
@@ -41,7 +71,9 @@ class TimeEntryCreate(TimerStart):
 class TimeEntryUpdate(Schema):
     """Absent fields stay as they are; `project_id` and `task_id` may be set to null."""
 
-    start_at: UTCDatetime | MISSING = MISSING
+    model_config = examples({"end_at": "2026-11-03T11:00:00Z", "description": "Wireframes v2"})
+
+    start_at: UTCDatetime | MISSING = Field(MISSING, description="When it started.")
     end_at: UTCDatetime | MISSING = Field(MISSING, description="Setting it stops a running entry.")
     project_id: uuid.UUID | MISSING | None = Field(
         MISSING, description="A new project drops the old project's task unless `task_id` is set."
@@ -51,26 +83,52 @@ class TimeEntryUpdate(Schema):
     )
     tag_ids: TagIds | MISSING = MISSING
     description: Description | MISSING = MISSING
-    billable: bool | MISSING = MISSING
+    billable: bool | MISSING = Field(MISSING, description="Whether the time is billed.")
     user_id: uuid.UUID | MISSING = Field(MISSING, description="Only admins may reassign entries.")
 
 
 class TimeEntryRead(RatesHidden):
+    """Time someone tracked."""
+
+    model_config = examples(
+        {
+            "id": "8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a",
+            "workspace_id": "4f0c2a7e-8d1b-4c3e-9a55-0d2b6f1e7c10",
+            "user_id": "9b2e4d61-3c7a-4f08-8e19-5a6d2c3b4e70",
+            "project_id": "7a1e9c3d-2b4f-4d6a-8c0e-1f3a5b7d9e2c",
+            "task_id": "3e5f7a9b-1c2d-4e3f-a4b5-c6d7e8f9a0b1",
+            "tag_ids": ["6c8d0e2f-4a5b-4c7d-9e1f-2a3b4c5d6e7f"],
+            "description": "Wireframes",
+            "start_at": "2026-11-03T08:00:00Z",
+            "end_at": "2026-11-03T09:30:00Z",
+            "billable": True,
+            "hourly_rate_cents": None,
+            "source": "timer",
+            "version": 2,
+            "created_at": "2026-11-03T08:00:00Z",
+            "updated_at": "2026-11-03T09:30:00Z",
+            "deleted_at": None,
+            "duration_seconds": 5400,
+        }
+    )
+
     id: uuid.UUID
     workspace_id: uuid.UUID
-    user_id: uuid.UUID
-    project_id: uuid.UUID | None
-    task_id: uuid.UUID | None
-    tag_ids: list[uuid.UUID] = Field(validation_alias=AliasChoices("tag_ids", "tags"))
-    description: str
-    start_at: datetime
-    end_at: datetime | None
-    billable: bool
+    user_id: uuid.UUID = Field(description="Whose time this is.")
+    project_id: uuid.UUID | None = Field(description="The project; null: none.")
+    task_id: uuid.UUID | None = Field(description="The task; null: none.")
+    tag_ids: list[uuid.UUID] = Field(
+        validation_alias=AliasChoices("tag_ids", "tags"), description="The tags, sorted by id."
+    )
+    description: str = Field(description="What the time was spent on.")
+    start_at: datetime = Field(description="When it started, in UTC.")
+    end_at: datetime | None = Field(description="When it ended, in UTC; null while it runs.")
+    billable: bool = Field(description="Whether the time is billed.")
     hourly_rate_cents: int | None = Field(
         description="The rate snapshot taken when the entry was written; null when not "
         "billable or where the caller may not see rates."
     )
-    source: EntrySource
+    source: EntrySource = Field(description="How it was written: by hand, timer, import or API.")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -94,6 +152,9 @@ class TimeEntryRead(RatesHidden):
 
 
 class TimeEntrySort(StrEnum):
+    """The order of the entry list: newest start first, oldest start first, or oldest change
+    first (to sync)."""
+
     START_AT_DESC = "-start_at"
     START_AT = "start_at"
     # Oldest change first, with `updated_since` and `include_deleted`: how clients sync.
@@ -104,27 +165,40 @@ class EntryCriteria(Input):
     """Which entries, by what they point at; repeated parameters match any of their values.
     Lists, reports and exports share them."""
 
-    user_id: IdList = []
-    project_id: IdList = []
-    client_id: IdList = []
-    task_id: IdList = []
+    user_id: IdList = Field(default=[], description="Entries of these people.")
+    project_id: IdList = Field(default=[], description="Entries on these projects.")
+    client_id: IdList = Field(default=[], description="Entries on projects of these clients.")
+    task_id: IdList = Field(default=[], description="Entries on these tasks.")
     tag_id: IdList = Field(default=[], description="Entries having any of these tags.")
-    billable: bool | None = None
-    q: SearchText | None = Field(default=None, description="Description contains.")
+    billable: bool | None = Field(
+        default=None, description="`true`: billable entries only; `false`: the others."
+    )
+    q: SearchText | None = Field(
+        default=None, description="Description contains.", examples=["review"]
+    )
 
 
 class TimeEntryFilters(EntryCriteria):
     """Filters of the entry list."""
 
     from_: UTCDatetime | None = Field(
-        default=None, alias="from", description="Entries starting at or after this instant."
+        default=None,
+        alias="from",
+        description="Entries starting at or after this instant.",
+        examples=["2026-11-01T00:00:00Z"],
     )
     to: UTCDatetime | None = Field(
-        default=None, description="Entries starting before this instant."
+        default=None,
+        description="Entries starting before this instant.",
+        examples=["2026-12-01T00:00:00Z"],
     )
-    running: bool | None = None
+    running: bool | None = Field(
+        default=None, description="`true`: the running entry only; `false`: finished ones."
+    )
     updated_since: UTCDatetime | None = Field(
-        default=None, description="Entries changed at or after this instant."
+        default=None,
+        description="Entries changed at or after this instant.",
+        examples=["2026-11-03T08:00:00Z"],
     )
     include_deleted: bool = Field(
         default=False, description="Also list deleted entries (tombstones, for sync)."
@@ -132,18 +206,64 @@ class TimeEntryFilters(EntryCriteria):
 
 
 class TimeEntryBulkUpdate(Schema):
+    """The same changes, for each of many entries."""
+
+    model_config = examples(
+        {
+            "ids": ["8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a", "1b3d5f7a-9c0e-4b2d-8f4a-6c8e0a2c4e6b"],
+            "changes": {"billable": False},
+        }
+    )
+
     ids: BulkIds
-    changes: TimeEntryUpdate
+    changes: TimeEntryUpdate = Field(description="What to change in each entry.")
+
+
+class BulkStatus(IntEnum):
+    """The HTTP status the single request for one entry would have answered."""
+
+    OK = 200
+    NO_CONTENT = 204
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    CONFLICT = 409
+    PRECONDITION_FAILED = 412
+    UNPROCESSABLE_CONTENT = 422
 
 
 class TimeEntryBulkResult(BaseModel):
+    """What became of one entry."""
+
     id: uuid.UUID
-    status: Literal[200, 204, 403, 404, 409, 412, 422] = Field(
+    status: BulkStatus = Field(
         description="What the single request for this entry would have answered."
     )
-    detail: str | None = None
-    entry: TimeEntryRead | None = None
+    detail: str | None = Field(default=None, description="Why it failed; null when it did not.")
+    entry: TimeEntryRead | None = Field(
+        default=None, description="The entry as changed; null when deleted or failed."
+    )
 
 
 class TimeEntryBulkResults(BaseModel):
-    results: list[TimeEntryBulkResult]
+    """Each entry's result, in the order of the ids."""
+
+    model_config = examples(
+        {
+            "results": [
+                {
+                    "id": "8e0a2c4d-6f7b-4d9e-a1c3-5e7f9b1d3f5a",
+                    "status": 204,
+                    "detail": None,
+                    "entry": None,
+                },
+                {
+                    "id": "1b3d5f7a-9c0e-4b2d-8f4a-6c8e0a2c4e6b",
+                    "status": 404,
+                    "detail": "Not found.",
+                    "entry": None,
+                },
+            ]
+        }
+    )
+
+    results: list[TimeEntryBulkResult] = Field(description="One for each id.")

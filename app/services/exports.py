@@ -24,6 +24,8 @@ OLDEST_FIRST = SortKey(TimeEntry.start_at, TimeEntry.id)
 
 
 class ExportFormat(StrEnum):
+    """An export's file format: the native CSV, Toggl's detailed CSV, or JSON."""
+
     CSV = "csv"
     TOGGL_CSV = "toggl_csv"
     JSON = "json"
