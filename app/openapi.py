@@ -3,7 +3,8 @@
 FastAPI writes the document from the routes; `shape` then applies the rules every route
 shares, so a route added later follows them without declaring anything:
 
-- error responses are `application/problem+json` only, with their headers;
+- error responses are `application/problem+json` only, with their headers, and every
+  operation with a body may answer 413;
 - a success response whose body is a versioned resource declares its `ETag`;
 - every property of a response-only schema is required, since the server always sends it;
 - an optional parameter is not also nullable, and integer bounds are integers;
@@ -99,6 +100,9 @@ def shape(document: Json) -> Json:
     components["headers"] = HEADERS
     operations = [op for item in document["paths"].values() for op in item.values()]
     for operation in operations:
+        if "requestBody" in operation:
+            # The body size limit (`app.api.hardening`) answers before any route does.
+            operation["responses"].setdefault("413", {})
         _shape_responses(operation, schemas)
         for parameter in operation.get("parameters", []):
             _shape_parameter(parameter)

@@ -51,6 +51,9 @@ async def test_unhandled_errors_leak_no_trace(app: FastAPI, client: AsyncClient)
     response = await client.get("/boom")
     assert_problem(response, 500)
     assert "secret" not in response.text and "Traceback" not in response.text
+    # Answered beyond every middleware, yet with the same hardening headers.
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_openapi_operation_ids_are_unique_tagged_and_free_of_the_tag(

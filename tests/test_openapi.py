@@ -54,6 +54,12 @@ def test_workspace_routes_declare_404_and_writes_declare_422(schema: dict[str, A
             assert "422" in operation["responses"], (method, path)
 
 
+def test_operations_with_a_body_declare_413(schema: dict[str, Any]) -> None:
+    for method, path, operation in _operations(schema):
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], (method, path)
+
+
 def test_enums_are_named_schemas(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
     for name in ("Role", "ProjectVisibility", "EntrySource", "WeekStart", "TimeEntrySort"):

@@ -236,8 +236,10 @@ async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResp
 
 async def _server_error_handler(request: Request, exc: Exception) -> JSONResponse:
     # Starlette answers this one from its outermost layer, beyond every middleware, so
-    # the request id middleware never sees the response: it gets the id here.
+    # neither the request id nor the hardening headers reach it: they are set here.
     response = await _unhandled_error_handler(request, exc)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
     request_id = current_request_id()
     if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id

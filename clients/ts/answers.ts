@@ -38,8 +38,7 @@ export async function problem<T, E extends Problem>(
   return error;
 }
 
-// The places below follow details of the OpenAPI document that may still change: where an
-// entity's ETag is read, and how "no timer is running" is told.
+// Where an entity's ETag is read, and how "no timer is running" (a 204) is told.
 
 export function etagOf(response: Response): string {
   const etag = response.headers.get('etag');
@@ -55,6 +54,10 @@ export async function runningTimer(): Promise<TimeEntryRead | null> {
     return null;
   }
   const { data } = await ok(Promise.resolve(answer), 200, 'read the timer');
+  // The 200 answer's type also admits the 204's empty body; a 200 always carries the entry.
+  if (!data) {
+    throw new Error('read the timer: a 200 without its entry');
+  }
   return data;
 }
 
