@@ -17,14 +17,13 @@ shares, so a route added later follows them without declaring anything:
 import enum
 import json
 from collections.abc import Iterator
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.api.problems import PROBLEM_CONTENT_TYPE, Problem
+from app.api.problems import PROBLEM_CONTENT_TYPE, Problem, reason_phrase
 
 Json = dict[str, Any]
 
@@ -125,7 +124,7 @@ def _shape_responses(operation: Json, schemas: Json) -> None:
     for code, response in operation["responses"].items():
         status = int(code)
         if status >= 400:
-            response["description"] = HTTPStatus(status).phrase
+            response["description"] = reason_phrase(status)
             response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}}
             names = ERROR_HEADERS.get(status, ())
         else:

@@ -50,15 +50,24 @@ _STATUSES: dict[type[DomainError], int] = {
 # Statuses the framework answers by itself: a body it cannot parse, an unknown path or
 # method, and the unexpected failure.
 _FRAMEWORK_STATUSES = (400, 404, 405, 500)
-_VALIDATION_TITLE = "Unprocessable Content"
+# RFC 9110's names where Python's older ones differ (Python 3.13 took them up), so titles,
+# problem types and the OpenAPI document are the same whichever Python runs the server.
+_RFC9110_PHRASES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
 # The `type` of a problem with no meaning beyond its status (RFC 9457, section 4.2.1).
 UNTYPED_PROBLEM = "about:blank"
 
 
+def reason_phrase(status: int) -> str:
+    return _RFC9110_PHRASES.get(status) or HTTPStatus(status).phrase
+
+
 def _slug(status: int) -> str:
-    return (
-        "validation-error" if status == 422 else HTTPStatus(status).phrase.lower().replace(" ", "-")
-    )
+    return "validation-error" if status == 422 else reason_phrase(status).lower().replace(" ", "-")
 
 
 _TYPED_STATUSES = sorted({*_STATUSES.values(), *_FRAMEWORK_STATUSES})
@@ -155,7 +164,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": problem_type(status).value,
-        "title": _VALIDATION_TITLE if status == 422 else HTTPStatus(status).phrase,
+        "title": reason_phrase(status),
         "status": status,
         "detail": detail,
     }
@@ -185,7 +194,7 @@ def domain_error_response(error: DomainError) -> JSONResponse:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of a route's problem responses, for generated clients; their
     content (`Problem`) and headers are filled in by `app.openapi`."""
-    return {status: {"description": HTTPStatus(status).phrase} for status in statuses}
+    return {status: {"description": reason_phrase(status)} for status in statuses}
 
 
 async def _domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -214,7 +223,7 @@ async def _http_error_handler(_request: Request, exc: Exception) -> JSONResponse
         # JSON nested past the parser, a broken multipart form): unprocessable, like any
         # other body that does not validate.
         return problem_response(422, "The request body cannot be read.", errors=_UNREADABLE_BODY)
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else reason_phrase(exc.status_code)
     return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
 
