@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.config import Environment, LogFormat, Settings
 from app.db.engine import Sessions
 from app.main import create_app
 from app.observability.logs import RequestIdFilter, json_formatter
@@ -300,3 +300,16 @@ async def test_unexpected_errors_are_logged_with_their_request_id(
     errors = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert errors
     assert all(record.request_id == "r-bug" for record in errors)
+
+
+def test_log_format_is_json_unless_developing() -> None:
+    def format_for(**values: object) -> LogFormat:
+        return Settings(_env_file=None, secret_key="x" * 32, **values).effective_log_format
+
+    assert format_for(environment=Environment.PRODUCTION) is LogFormat.JSON
+    assert format_for(environment=Environment.TEST) is LogFormat.JSON
+    assert format_for(environment=Environment.DEVELOPMENT) is LogFormat.CONSOLE
+    assert format_for(environment=Environment.DEVELOPMENT, log_format="json") is LogFormat.JSON
+    assert Settings(_env_file=None, log_level="debug").log_level == "DEBUG"
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, log_level="chatty")
