@@ -198,7 +198,7 @@ async def test_removal_stops_the_entry_running_in_the_workspace(
     await session.refresh(running)
     assert running.end_at is not None and running.version == 2
     timer = await client.get("/api/v1/users/me/timer", headers=auth_headers(team.member))
-    assert timer.status_code == 200 and timer.json() is None
+    assert timer.status_code == 204
 
 
 @pytest.mark.parametrize(
