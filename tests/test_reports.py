@@ -248,6 +248,35 @@ async def test_tags_billable_and_description_groups(
     assert [(g["key"], g["label"]) for g in described["groups"]] == [("Kickoff", "Kickoff")]
 
 
+async def test_filters_by_tag_and_client_hold_when_grouping_by_them(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """The filters' subqueries read the tables the groups join; they must not merge."""
+    acme = await make_client(session, team.workspace, name="Acme")
+    site = await make_project(session, team.workspace, name="Site", client_id=acme.id)
+    other = await make_project(session, team.workspace, name="Other")
+    design = await make_tag(session, team.workspace, name="design")
+    tagged = await make_entry(
+        session, team.workspace, team.member, project_id=site.id, start_at=MONDAY
+    )
+    await tag_entry(session, tagged, design)
+    await make_entry(
+        session, team.workspace, team.member, project_id=other.id, start_at=MONDAY + 2 * HOUR
+    )
+    filters = {"tag_id": str(design.id), "client_id": str(acme.id)}
+    for group_by, sub_group_by, label in [
+        ("tag", "client", "design"),
+        ("client", "tag", "Acme"),
+        ("project", "tag", "Site"),
+        ("month", "tag", "2024-04"),
+    ]:
+        report = await summary(
+            client, team, team.admin, group_by=group_by, sub_group_by=sub_group_by, **filters
+        )
+        assert [(g["label"], g["seconds"]) for g in report["groups"]] == [(label, 3600)], group_by
+        assert report["totals"]["seconds"] == 3600
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, String, cast, delete, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.db.models import Project, TimeEntry, User, time_entry_tags
 from app.db.types import utcnow
@@ -111,17 +111,20 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             conditions.append(TimeEntry.user_id.in_(filters.user_id))
         if filters.project_id:
             conditions.append(TimeEntry.project_id.in_(filters.project_id))
+        # The subqueries read aliases: a report may join the same tables for its groups, and
+        # a subquery over one of them would otherwise correlate to it and lose its FROM.
         if filters.client_id:
-            projects = select(Project.id).where(
-                Project.workspace_id == self.workspace_id, Project.client_id.in_(filters.client_id)
+            project = aliased(Project)
+            projects = select(project.id).where(
+                project.workspace_id == self.workspace_id, project.client_id.in_(filters.client_id)
             )
             conditions.append(TimeEntry.project_id.in_(projects))
         if filters.task_id:
             conditions.append(TimeEntry.task_id.in_(filters.task_id))
         if filters.tag_id:
+            link = time_entry_tags.alias()
             tagged = exists().where(
-                time_entry_tags.c.time_entry_id == TimeEntry.id,
-                time_entry_tags.c.tag_id.in_(filters.tag_id),
+                link.c.time_entry_id == TimeEntry.id, link.c.tag_id.in_(filters.tag_id)
             )
             conditions.append(tagged)
         if filters.billable is not None:
