@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO, TypeVar
@@ -29,6 +29,7 @@ from app.main import create_app
 from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
 from app.openapi import document_text
+from app.repositories.events import EventRetention
 from app.repositories.time_entries import EntryFilters
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
@@ -43,8 +44,10 @@ T = TypeVar("T")
 cli = typer.Typer(help="Timesheet: team time tracking API.", no_args_is_help=True)
 db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+events_cli = typer.Typer(help="The record of every change.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(events_cli, name="events")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -173,6 +176,21 @@ def db_seed() -> None:
         f"Seeded {result.inserted} new rows. Sign in as owner@example.com, ada@example.com or "
         f"grace@example.com with password {DEMO_PASSWORD!r}."
     )
+
+
+@events_cli.command("prune")
+def events_prune(
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep this many days (default: EVENT_RETENTION_DAYS)."),
+    ] = None,
+) -> None:
+    """Remove events older than the retention period, in every workspace."""
+    settings = _settings()
+    keep = days or settings.event_retention_days
+    before = datetime.now(UTC) - timedelta(days=keep)
+    removed = _in_unit_of_work(lambda uow: EventRetention(uow.session).prune(before), settings)
+    console.print(f"Removed {removed} events older than {keep} days.")
 
 
 @users_cli.command("create")

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     # When set, /metrics answers only `Authorization: Bearer <this>`.
     metrics_bearer_token: SecretStr | None = None
+    # Events older than this are removed by `timesheet events prune`.
+    event_retention_days: int = Field(default=400, ge=1)
 
     @field_validator("database_url")
     @classmethod

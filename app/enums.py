@@ -69,3 +69,11 @@ class InvitationStatus(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     REVOKED = "revoked"
+
+
+class EventOrigin(StrEnum):
+    """How a change came: through the API, the `timesheet` command, or an import."""
+
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"

@@ -53,6 +53,7 @@ TAGS = [
     {"name": "timer", "description": "The running entry: start, stop, and read it."},
     {"name": "reports", "description": "Tracked time totalled by project, person, day and more."},
     {"name": "imports", "description": "Uploads of other trackers' exports, and their results."},
+    {"name": "events", "description": "Every change in a workspace: who made it, how, and what."},
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
 # Paths carry their full prefix, so clients call the host they were given.

@@ -82,8 +82,13 @@ def decode_cursor(sort: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
 
 def _sort_value(sort: SortKey, raw: Any) -> Any:
     """The value of the sort column `raw` stands for; ValueError if it cannot be one.
-    Every sort column is NOT NULL, so null is refused too."""
+    Every sort column is NOT NULL, so null is refused too. Numbers are kept as numbers;
+    every other value as text."""
     python_type = sort.column.type.python_type
+    if python_type is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError("the sort value is not a whole number")
+        return raw
     if not isinstance(raw, str):
         raise ValueError("the sort value is not text")
     if python_type is datetime:

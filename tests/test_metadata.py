@@ -9,6 +9,8 @@ EXPECTED_TABLES = {
     "api_tokens",
     "attempt_counters",
     "clients",
+    "event_counters",
+    "events",
     "import_runs",
     "invitations",
     "memberships",

@@ -49,7 +49,7 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 @pytest.mark.committed
-async def test_a_patch_sends_three_statements_and_no_savepoint(
+async def test_a_patch_sends_five_statements_and_no_savepoint(
     client: AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     committed_team: Team,
@@ -66,8 +66,10 @@ async def test_a_patch_sends_three_statements_and_no_savepoint(
         headers={**auth_headers(team.admin), "If-Match": '"1"'},
     )
     assert response.status_code == 200, response.text
-    # The caller with their membership and workspace, the tag, and the update.
-    assert [statement.split()[0] for statement in statements] == ["SELECT", "SELECT", "UPDATE"]
+    # The caller with their membership and workspace, the tag, the update, then the
+    # workspace's next event number (an upsert) and the event.
+    kinds = [statement.split()[0] for statement in statements]
+    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
 
 
 @pytest.mark.committed
@@ -88,9 +90,10 @@ async def test_a_time_entry_patch_reads_once_and_writes_once(
     )
     assert response.status_code == 200, response.text
     assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
-    # The caller with their membership, the entry with its tags (two), the update; the
-    # response is rendered from what was written, with no read-back.
-    assert len(statements) == 4, statements
+    # The caller with their membership, the entry with its tags (two), the update, the
+    # event's number and the event; the response is rendered from what was written, with
+    # no read-back.
+    assert len(statements) == 6, statements
 
 
 @pytest.mark.committed
@@ -118,10 +121,11 @@ async def test_creating_an_entry_checks_its_references_and_inserts(
     assert response.status_code == 201, response.text
     assert response.json()["tag_ids"] == [str(tag.id)]
     assert response.json()["hourly_rate_cents"] is None  # members do not see rates here
-    # The caller, the project as the caller meets it, the tags, the entry, its tag links.
-    # Overlaps are allowed in this workspace and the entry is finished: nothing to lock.
+    # The caller, the project as the caller meets it, the tags, the entry, its tag links,
+    # the event's number and the event. Overlaps are allowed in this workspace and the
+    # entry is finished: nothing to lock.
     kinds = [statement.split()[0] for statement in statements]
-    assert kinds == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT"], statements
+    assert kinds == ["SELECT", "SELECT", "SELECT"] + ["INSERT"] * 4, statements
 
 
 @pytest.mark.committed

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.problems import responses
 from app.config import Settings
 from app.db.unit_of_work import UnitOfWork
+from app.enums import EventOrigin
 from app.observability.middleware import log_caller
+from app.observability.request_id import current_request_id
 from app.repositories.base import Repository, ScopedRepository
 from app.schemas.common import rate_context
 from app.services import policies
@@ -35,7 +37,12 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """The request's unit of work. Used with `scope="function"`, so it commits before the
     response is sent: a client never sees success for a write that did not land."""
     read_only = request.method in READING_METHODS
-    async with UnitOfWork(request.app.state.sessions, read_only=read_only) as uow:
+    async with UnitOfWork(
+        request.app.state.sessions,
+        read_only=read_only,
+        origin=EventOrigin.API,
+        request_id=current_request_id(),
+    ) as uow:
         yield uow
 
 
@@ -69,6 +76,7 @@ async def current_caller(
     request: Request, uow: UnitOfWorkDep, settings: SettingsDep, token: BearerToken
 ) -> Caller:
     caller = await authenticate(uow, settings, token)
+    uow.act_as(caller.user_id)
     log_caller(request, caller)
     return caller
 
@@ -85,6 +93,7 @@ async def workspace_caller(
 ) -> Caller:
     """The caller standing in the workspace named by the path; outsiders get 404."""
     caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
+    uow.act_as(caller.user_id)
     log_caller(request, caller)
     return caller
 

@@ -6,6 +6,7 @@ from app.api import (
     api_tokens,
     auth,
     clients,
+    events,
     exports,
     imports,
     invitations,
@@ -40,6 +41,7 @@ api_router.include_router(members.router)
 api_router.include_router(invitations.router)
 api_router.include_router(invitations.me_router)
 api_router.include_router(project_members.router)
+api_router.include_router(events.router)
 api_router.include_router(users.router)
 api_router.include_router(api_tokens.router)
 api_router.include_router(auth.router)

@@ -1,6 +1,8 @@
 """Declarative base with a naming convention, and the mixins every model builds on."""
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, MetaData, Uuid, text
@@ -15,6 +17,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+@dataclass(frozen=True)
+class EventSubject:
+    """Declared by a model whose changes are recorded as events (`app.db.events`).
+
+    `name` starts each event type (`client.created`); `id_attribute` names the subject's id
+    as the API names it; `hidden` columns never enter an event's data; `collections` adds
+    the ids of a loaded relationship (`{"tag_ids": "tags"}`); a `timed` subject (an entry)
+    that starts without an end or gets one is `timer.started` or `timer.stopped`.
+    """
+
+    name: str
+    id_attribute: str = "id"
+    hidden: frozenset[str] = frozenset()
+    collections: Mapping[str, str] = field(default_factory=dict)
+    timed: bool = False
 
 
 class Base(DeclarativeBase):

@@ -8,13 +8,16 @@ Counts that decide whether the work may go on at all (attempts against a limit) 
 by `write_apart`, in a transaction of their own committed before the work goes on.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import events
 from app.db.engine import Sessions
+from app.enums import EventOrigin
 
 T = TypeVar("T")
 Record = Callable[[AsyncSession], Awaitable[T]]
@@ -23,11 +26,19 @@ Record = Callable[[AsyncSession], Awaitable[T]]
 class UnitOfWork:
     session: AsyncSession
 
-    def __init__(self, sessions: Sessions, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: Sessions,
+        *,
+        read_only: bool = False,
+        origin: EventOrigin = EventOrigin.CLI,
+        request_id: str | None = None,
+    ) -> None:
         self._sessions = sessions
         # Work that only reads says so up front, and the database serves it more cheaply.
         self._read_only = read_only
         self._kept: list[Record[object]] = []
+        self._context = events.EventContext(origin=origin, request_id=request_id)
 
     async def __aenter__(self) -> Self:
         if self._read_only:
@@ -35,7 +46,12 @@ class UnitOfWork:
         else:
             await self._sessions.queue_writer()
             self.session = self._sessions.writing()
+        events.bind(self.session, self._context)
         return self
+
+    def act_as(self, actor_id: uuid.UUID | None) -> None:
+        """Name who the changes of this work are made by, in their events."""
+        self._context.actor_id = actor_id
 
     async def __aexit__(
         self,

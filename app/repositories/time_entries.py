@@ -4,10 +4,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, cast, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
+from app.db import events
 from app.db.models import Project, TimeEntry, User, time_entry_tags
 from app.db.types import utcnow
 from app.repositories.base import Repository, ScopedRepository
@@ -194,7 +207,12 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         if entry is None:
             entry = TimeEntry(workspace_id=self.workspace_id, **values)
             self.session.add(entry)
+            events.attach(self.session, entry, "tag_ids", tag_ids or [], None)
         else:
+            if tag_ids is not None:
+                loaded = inspect(entry).dict.get("tags")
+                previous = None if loaded is None else [tag.id for tag in loaded]
+                events.attach(self.session, entry, "tag_ids", tag_ids, previous)
             for name, value in values.items():
                 setattr(entry, name, value)
             if tag_ids is not None:

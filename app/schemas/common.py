@@ -94,6 +94,8 @@ class ArchivableUpdate(Schema):
 
 
 RATES_VISIBLE = "rates_visible"
+# Every field that holds a rate; who may not see rates reads null in each.
+RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents")
 
 
 def rate_context(visible: bool) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class RatesHidden(ReadSchema):
     Hidden is the default, so a forgotten context cannot leak a rate.
     """
 
-    @field_validator("hourly_rate_cents", "default_hourly_rate_cents", check_fields=False)
+    @field_validator(*RATE_FIELDS, check_fields=False)
     @classmethod
     def _hide_rate(cls, value: int | None, info: ValidationInfo) -> int | None:
         return value if (info.context or {}).get(RATES_VISIBLE) else None

@@ -22,6 +22,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import events
 from app.db.models import (
     Client,
     ImportRun,
@@ -36,7 +37,7 @@ from app.db.models import (
 )
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
-from app.enums import EntrySource, ImportFormat, ImportStatus, Role
+from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus, Role
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportRunRepository
@@ -79,9 +80,19 @@ class _Member:
 
 
 class ImportEngine:
-    def __init__(self, session: AsyncSession, caller: Caller, options: ImportOptions) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        options: ImportOptions,
+        *,
+        run_id: uuid.UUID | None = None,
+    ) -> None:
         policies.require_admin(caller)
         self.session = session
+        # The run's rows are summed up in one `import.completed`, not an event a row.
+        self.run_id = run_id or uuid.uuid4()
+        events.context(session).origin = EventOrigin.IMPORT
         self.workspace = caller.current_workspace()
         self.options = options
         self.zone = ZoneInfo(options.timezone)
@@ -102,6 +113,23 @@ class ImportEngine:
             await self._import_batch(batch, report)
             if progress is not None:
                 progress(len(batch))
+        events.record(
+            self.session,
+            workspace_id=self.workspace.id,
+            type="import.completed",
+            subject_type="import",
+            subject_id=self.run_id,
+            data={
+                "object": {
+                    "id": self.run_id,
+                    "format": self.options.source,
+                    "rows": report.rows,
+                    "created": report.created,
+                    "duplicates": report.duplicates,
+                    "failed": report.failed,
+                }
+            },
+        )
         return report
 
     async def _import_batch(self, batch: list[RawRow], report: ImportReport) -> None:
@@ -414,7 +442,7 @@ async def import_upload(
         },
         started_at=utcnow(),
     )
-    engine = ImportEngine(session, caller, options)
+    engine = ImportEngine(session, caller, options, run_id=run.id)
     try:
         async with session.begin_nested() as attempt:
             report = await engine.run(read_rows(stream))

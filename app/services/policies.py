@@ -58,6 +58,12 @@ def entry_viewer(caller: Caller) -> uuid.UUID | None:
     return None if is_admin(caller) else caller.user_id
 
 
+def event_viewer(caller: Caller) -> uuid.UUID | None:
+    """Whose events the caller reads: None for all of them; for a member, the events of
+    their own entries and of the catalog they can see."""
+    return entry_viewer(caller)
+
+
 def may_track_for(caller: Caller, user_id: uuid.UUID) -> None:
     """Members track their own time; admins anyone's."""
     if user_id != caller.user_id and not is_admin(caller):

@@ -4,6 +4,8 @@ from app.db.base import Base
 from app.db.models.api_token import ApiToken
 from app.db.models.attempt_counter import AttemptCounter
 from app.db.models.client import Client
+from app.db.models.event import Event
+from app.db.models.event_counter import EventCounter
 from app.db.models.import_run import ImportRun
 from app.db.models.invitation import Invitation
 from app.db.models.membership import Membership
@@ -22,6 +24,8 @@ __all__ = [
     "AttemptCounter",
     "Base",
     "Client",
+    "Event",
+    "EventCounter",
     "ImportRun",
     "Invitation",
     "Membership",

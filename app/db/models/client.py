@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
+from app.db.base import Base, EventSubject, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class Client(Resource, InWorkspaceMixin, Base):
     __tablename__ = "clients"
+    __event_subject__ = EventSubject("client")
     __table_args__ = (
         unique_among_live("clients", "workspace_id", "name"),
         # Target of composite foreign keys that keep projects inside their client's workspace.

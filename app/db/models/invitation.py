@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import (
     Base,
+    EventSubject,
     InWorkspaceMixin,
     TimestampMixin,
     UUIDPrimaryKeyMixin,
@@ -29,6 +30,7 @@ class Invitation(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspac
     """
 
     __tablename__ = "invitations"
+    __event_subject__ = EventSubject("invitation")
     __table_args__ = (
         # One pending invitation per address and workspace; answered ones stay as history.
         Index(

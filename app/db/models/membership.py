@@ -4,7 +4,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import (
+    Base,
+    EventSubject,
+    InWorkspaceMixin,
+    TimestampMixin,
+    UUIDPrimaryKeyMixin,
+    VersionedMixin,
+)
 from app.db.types import str_enum
 from app.enums import Role
 
@@ -17,6 +24,7 @@ _OWNER = text("role = 'owner'")
 
 class Membership(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorkspaceMixin, Base):
     __tablename__ = "memberships"
+    __event_subject__ = EventSubject("member", id_attribute="user_id")
     __table_args__ = (
         UniqueConstraint("workspace_id", "user_id"),
         Index(None, "user_id"),

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
+from app.db.base import Base, EventSubject, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime, str_enum
 from app.enums import ProjectVisibility
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 class Project(Resource, InWorkspaceMixin, Base):
     __tablename__ = "projects"
+    __event_subject__ = EventSubject("project")
     __table_args__ = (
         unique_among_live("projects", "workspace_id", "name"),
         UniqueConstraint("id", "workspace_id"),

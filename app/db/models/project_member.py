@@ -4,7 +4,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, TimestampMixin, UUIDPrimaryKeyMixin, VersionedMixin
+from app.db.base import (
+    Base,
+    EventSubject,
+    InWorkspaceMixin,
+    TimestampMixin,
+    UUIDPrimaryKeyMixin,
+    VersionedMixin,
+)
 
 if TYPE_CHECKING:
     from app.db.models.project import Project
@@ -14,6 +21,7 @@ class ProjectMember(UUIDPrimaryKeyMixin, TimestampMixin, VersionedMixin, InWorks
     """Access to a private project, and the member's rate on it."""
 
     __tablename__ = "project_members"
+    __event_subject__ = EventSubject("project_member")
     __table_args__ = (
         UniqueConstraint("project_id", "user_id"),
         Index(None, "workspace_id", "user_id"),

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, Resource, unique_among_live
+from app.db.base import Base, EventSubject, InWorkspaceMixin, Resource, unique_among_live
 from app.db.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 class Task(Resource, InWorkspaceMixin, Base):
     __tablename__ = "tasks"
+    __event_subject__ = EventSubject("task")
     __table_args__ = (
         unique_among_live("tasks", "project_id", "name"),
         # Target of the composite key that keeps an entry's task inside the entry's project.

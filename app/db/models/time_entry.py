@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, InWorkspaceMixin, Resource
+from app.db.base import Base, EventSubject, InWorkspaceMixin, Resource
 from app.db.types import UTCDateTime, str_enum
 from app.enums import EntrySource
 
@@ -33,6 +33,7 @@ class TimeEntry(Resource, InWorkspaceMixin, Base):
     """A half-open interval [start_at, end_at) of a user's time; no end means running."""
 
     __tablename__ = "time_entries"
+    __event_subject__ = EventSubject("time_entry", timed=True, collections={"tag_ids": "tags"})
     __table_args__ = (
         CheckConstraint("end_at IS NULL OR end_at > start_at", name="end_after_start"),
         CheckConstraint("task_id IS NULL OR project_id IS NOT NULL", name="task_needs_project"),

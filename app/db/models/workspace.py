@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, Resource
+from app.db.base import Base, EventSubject, Resource
 
 if TYPE_CHECKING:
     from app.db.models.membership import Membership
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 class Workspace(Resource, Base):
     __tablename__ = "workspaces"
+    __event_subject__ = EventSubject("workspace")
     __table_args__ = (Index(None, "owner_user_id"),)
 
     name: Mapped[str] = mapped_column(String(200))

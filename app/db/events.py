@@ -1,0 +1,297 @@
+"""Events: every change to a model that declares `__event_subject__`, recorded in the
+transaction that makes it.
+
+No service or route records anything. Two session hooks do it for every write, whichever
+path it takes (API, CLI, importer, seed):
+
+- after each flush, the subjects the flush inserted, changed or deleted become pending
+  events (type, subject, the subject after the change and the previous values of what
+  changed), tagged with the transaction they were flushed in; a savepoint that rolls back
+  (one item of a bulk request) drops its own, and a rolled-back transaction drops all;
+- just before the session commits, the pending events take their workspace's next
+  sequence numbers and are inserted. The numbers come from one upsert of the workspace's
+  `event_counters` row, whose lock the transaction holds until it commits: a second writer
+  of the workspace waits there, so numbers are handed out in commit order and a reader that
+  has seen N never later finds a committed event below N.
+
+Events that are no row's change (an import's summary) are added with `record`.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.state import InstanceState
+
+from app.db.base import EventSubject
+from app.db.models import Event, EventCounter
+from app.db.types import utcnow
+from app.enums import EventOrigin
+
+_CONTEXT = "event_context"
+_PENDING = "pending_events"
+_EXTRAS = "event_extras"
+# Bookkeeping columns: they change with every write and say nothing of their own.
+_UNTRACKED = frozenset({"created_at", "updated_at", "version"})
+_EVENTS = Event.__table__
+_COUNTERS = EventCounter.__table__
+
+
+@dataclass
+class EventContext:
+    """Who makes the changes of a unit of work, and how: stamped on each of its events."""
+
+    origin: EventOrigin = EventOrigin.CLI
+    actor_id: uuid.UUID | None = None
+    request_id: str | None = None
+
+
+@dataclass
+class _Pending:
+    workspace_id: uuid.UUID
+    type: str
+    subject_type: str
+    subject_id: uuid.UUID
+    data: dict[str, Any]
+    user_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    transaction: SessionTransaction | None = field(default=None, repr=False)
+
+
+def bind(session: Session | AsyncSession, unit: EventContext) -> None:
+    """Stamp `unit` on the events of this session's work."""
+    session.info[_CONTEXT] = unit
+
+
+def context(session: Session | AsyncSession) -> EventContext:
+    """The event context of this session's work (created on first use, as the CLI's)."""
+    info = session.info
+    if _CONTEXT not in info:
+        info[_CONTEXT] = EventContext()
+    found: EventContext = info[_CONTEXT]
+    return found
+
+
+def record(
+    session: Session | AsyncSession,
+    *,
+    workspace_id: uuid.UUID,
+    type: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    data: dict[str, Any],
+) -> None:
+    """Add an event that is no row's change; it commits or rolls back with the session."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    _pending(sync).append(
+        _Pending(
+            workspace_id,
+            type,
+            subject_type,
+            subject_id,
+            jsonable(data),
+            transaction=_current_transaction(sync),
+        )
+    )
+
+
+def attach(
+    session: Session | AsyncSession, subject: object, name: str, value: Any, previous: Any
+) -> None:
+    """Name a value of `subject` kept outside its row (an entry's tag ids), with the one it
+    replaces, before the flush that writes the row: its event then carries both."""
+    session.info.setdefault(_EXTRAS, {})[id(subject)] = (name, value, previous)
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON would hold it, instants as the API writes them."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(item) for item in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+# Turning a flush into pending events
+
+
+def _after_flush(session: Session, _flush_context: object) -> None:
+    extras: dict[int, tuple[str, Any, Any]] = session.info.pop(_EXTRAS, {})
+    changes = [
+        *((obj, "created") for obj in session.new),
+        *((obj, "changed") for obj in session.dirty),
+        *((obj, "deleted") for obj in session.deleted),
+    ]
+    transaction = _current_transaction(session)
+    for obj, change in changes:
+        subject: EventSubject | None = getattr(type(obj), "__event_subject__", None)
+        if subject is None:
+            continue
+        pending = _describe(obj, subject, change, extras.get(id(obj)))
+        if pending is not None:
+            pending.transaction = transaction
+            _pending(session).append(pending)
+
+
+def _describe(
+    obj: object, subject: EventSubject, change: str, extra: tuple[str, Any, Any] | None
+) -> _Pending | None:
+    state: InstanceState[Any] = inspect(obj)
+    after: dict[str, Any] = {}
+    previous: dict[str, Any] = {}
+    for attribute in state.mapper.column_attrs:
+        key = attribute.key
+        if key in subject.hidden:
+            continue
+        after[key] = state.dict.get(key)
+        if change == "changed" and key not in _UNTRACKED:
+            history = state.attrs[key].history
+            if history.added:
+                previous[key] = history.deleted[0] if history.deleted else None
+    for name, relationship in subject.collections.items():
+        loaded = state.dict.get(relationship)
+        if loaded is not None:
+            after[name] = sorted(str(item.id) for item in loaded)
+    if extra is not None:
+        name, value, before = extra
+        after[name] = sorted(str(item) for item in value)
+        if before is not None and set(map(str, before)) != set(after[name]):
+            previous[name] = sorted(str(item) for item in before)
+    if change == "changed" and not previous:
+        return None  # touched but not changed (a version bump alone)
+    data: dict[str, Any] = {"object": after}
+    if previous:
+        data["previous"] = previous
+    workspace_id = getattr(obj, "workspace_id", None) or after["id"]
+    project_id = after.get("project_id")
+    if subject.name == "project":
+        project_id = after["id"]
+    return _Pending(
+        workspace_id=workspace_id,
+        type=_event_type(subject, change, after, previous),
+        subject_type=subject.name,
+        subject_id=after[subject.id_attribute],
+        data=jsonable(data),
+        user_id=after.get("user_id"),
+        project_id=project_id,
+    )
+
+
+def _event_type(
+    subject: EventSubject, change: str, after: dict[str, Any], previous: dict[str, Any]
+) -> str:
+    if change == "created":
+        if subject.timed and after.get("end_at") is None:
+            return "timer.started"
+        return f"{subject.name}.created"
+    if change == "deleted":
+        return f"{subject.name}.deleted"
+    if "deleted_at" in previous:
+        return f"{subject.name}.{'deleted' if after['deleted_at'] else 'restored'}"
+    if subject.timed and "end_at" in previous and previous["end_at"] is None:
+        return "timer.stopped"
+    return f"{subject.name}.updated"
+
+
+def _pending(session: Session) -> list[_Pending]:
+    found: list[_Pending] = session.info.setdefault(_PENDING, [])
+    return found
+
+
+def _current_transaction(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    session.info[_PENDING] = [item for item in pending if not _inside(item.transaction, previous)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return outer.parent is None
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_EXTRAS, None)
+
+
+# Publishing them with the commit
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit's own flush comes after this hook
+    pending: list[_Pending] = session.info.pop(_PENDING, [])
+    if pending:
+        publish(session, pending)
+
+
+def publish(session: Session, pending: Iterable[_Pending]) -> None:
+    """Number and insert `pending` events; runs inside the committing transaction."""
+    by_workspace: dict[uuid.UUID, list[_Pending]] = {}
+    for item in pending:
+        by_workspace.setdefault(item.workspace_id, []).append(item)
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    unit = context(session)
+    rows = []
+    # Counters are taken in workspace order, so two transactions cannot deadlock on them.
+    for workspace_id in sorted(by_workspace):
+        items = by_workspace[workspace_id]
+        fresh = dialect.insert(_COUNTERS).values(
+            workspace_id=workspace_id, last_sequence=len(items)
+        )
+        statement = fresh.on_conflict_do_update(
+            index_elements=[_COUNTERS.c.workspace_id],
+            set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
+        ).returning(_COUNTERS.c.last_sequence)
+        last = connection.execute(statement).scalar_one()
+        for number, item in enumerate(items, start=last - len(items) + 1):
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "workspace_id": workspace_id,
+                    "sequence": number,
+                    "type": item.type,
+                    "actor_id": unit.actor_id,
+                    "origin": unit.origin,
+                    "request_id": unit.request_id,
+                    "occurred_at": now,
+                    "subject_type": item.subject_type,
+                    "subject_id": item.subject_id,
+                    "user_id": item.user_id,
+                    "project_id": item.project_id,
+                    "data": item.data,
+                }
+            )
+    connection.execute(insert(_EVENTS), rows)
+
+
+event.listen(Session, "after_flush", _after_flush)
+event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+event.listen(Session, "after_transaction_end", _after_transaction_end)
+event.listen(Session, "before_commit", _before_commit)
