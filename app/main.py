@@ -10,15 +10,15 @@ from starlette.types import Scope
 
 from app.api import docs
 from app.api.deps import API_PREFIX
-from app.api.hardening import BodySizeLimit, SecurityHeaders
+from app.api.edge import Edge
 from app.api.health import router as health_router
 from app.api.imports import upload_body_limit
 from app.api.problems import install_error_handlers
-from app.api.router import api_router
+from app.api.router import API_ROUTERS, mount
 from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
-from app.observability.install import install_observability
+from app.observability.install import install_metrics
 from app.observability.metrics import mark_worker_dead
 from app.observability.request_id import REQUEST_ID_HEADER
 from app.openapi import install_openapi, operation_id
@@ -82,13 +82,15 @@ def request_body_limit(scope: Scope) -> int:
     return settings.request_max_bytes if upload is None else upload
 
 
-def install_hardening(app: FastAPI) -> None:
-    app.add_middleware(BodySizeLimit, limit=request_body_limit)
-    # Outermost of the two, so that a body refused as too large carries the headers too.
+def install_edge(app: FastAPI, settings: Settings) -> None:
+    """The one middleware every request passes. Added last, so that it wraps every other."""
     app.add_middleware(
-        SecurityHeaders,
+        Edge,
+        body_limit=request_body_limit,
         private_prefixes=(f"{API_PREFIX}/auth/",),
         docs_paths=frozenset({"/docs", "/docs/oauth2-redirect", docs.REDOC_URL}),
+        metrics=install_metrics(app, settings),
+        access_log=settings.access_log,
     )
 
 
@@ -119,10 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Retry-After", REQUEST_ID_HEADER],
         )
     install_error_handlers(app)
-    install_hardening(app)
-    app.include_router(health_router)
-    app.include_router(docs.router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    mount(app, (health_router, docs.router, *API_ROUTERS))
     install_openapi(app, SERVERS)
-    install_observability(app, settings)
+    install_edge(app, settings)
     return app

@@ -100,7 +100,7 @@ def shape(document: Json) -> Json:
     operations = [op for item in document["paths"].values() for op in item.values()]
     for operation in operations:
         if "requestBody" in operation:
-            # The body size limit (`app.api.hardening`) answers before any route does.
+            # The body size limit (`app.api.edge`) answers before any route does.
             operation["responses"].setdefault("413", {})
         _shape_responses(operation, schemas)
         for parameter in operation.get("parameters", []):

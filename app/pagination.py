@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -33,8 +33,9 @@ class PageParams:
 class SortKey:
     """An ordering by one column then the primary key, both in one direction."""
 
-    column: InstrumentedAttribute[Any]
-    id_column: InstrumentedAttribute[Any]
+    # A model's attribute (lists of ORM objects) or a table's column (lists of rows).
+    column: InstrumentedAttribute[Any] | Column[Any]
+    id_column: InstrumentedAttribute[Any] | Column[Any]
     descending: bool = False
 
     def order_by(self) -> list[ColumnElement[Any]]:
@@ -119,6 +120,15 @@ def _selects_one_entity(statement: Select[Any]) -> bool:
     return len(descriptions) == 1 and isinstance(descriptions[0]["expr"], type)
 
 
+async def _execute(session: AsyncSession, statement: Select[Any]) -> Any:
+    """ORM objects through the session; plain rows straight from its connection, with no
+    ORM compilation or loading on the way."""
+    if _selects_one_entity(statement):
+        return await session.execute(statement)
+    connection = await session.connection()
+    return await connection.execute(statement)
+
+
 async def paginate(
     session: AsyncSession, statement: Select[tuple[M]], sort: SortKey, params: PageParams
 ) -> PageResult[M]:
@@ -126,13 +136,13 @@ async def paginate(
     total = None
     if params.include_total:
         count = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = (await session.execute(count)).scalar_one()
+        total = (await _execute(session, count)).scalar_one()
     page_statement = statement
     if params.cursor:
         value, row_id = decode_cursor(sort, params.cursor)
         page_statement = page_statement.where(sort.after(value, row_id))
     page_statement = page_statement.order_by(*sort.order_by()).limit(params.limit + 1)
-    result = await session.execute(page_statement)
+    result = await _execute(session, page_statement)
     # One ORM entity comes back as objects, columns as rows; both read by attribute below.
     rows = list(result.scalars() if _selects_one_entity(statement) else result.all())
     next_cursor = None

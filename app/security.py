@@ -4,6 +4,7 @@ import asyncio
 import functools
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -81,6 +82,17 @@ def create_access_token(
 
 
 def decode_access_token(token: str, *, secret_key: str) -> AccessClaims:
+    claims, expires_at = _verified(token, secret_key)
+    # A token is verified once per process; its expiry is checked at every use.
+    if expires_at <= time.time():
+        raise InvalidToken("Signature has expired")
+    return claims
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, secret_key: str) -> tuple[AccessClaims, float]:
+    """The claims of a token whose signature and shape hold, and when it expires. A refused
+    token raises, and refusals are not remembered."""
     try:
         payload = jwt.decode(
             token,
@@ -90,7 +102,10 @@ def decode_access_token(token: str, *, secret_key: str) -> AccessClaims:
         )
         if payload["typ"] != ACCESS_TOKEN_TYPE:
             raise InvalidToken("not an access token")
-        return AccessClaims(user_id=uuid.UUID(payload["sub"]), token_generation=int(payload["gen"]))
+        claims = AccessClaims(
+            user_id=uuid.UUID(payload["sub"]), token_generation=int(payload["gen"])
+        )
+        return claims, float(payload["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
 

@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Form, Request, Response
+from fastapi import Cookie, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.deps import API_PREFIX, SettingsDep, UnitOfWorkDep
+from app.api.deps import API_PREFIX, SettingsDep, UnitOfWorkDep, api_router
 from app.api.etag import respond
 from app.api.problems import domain_error_response, responses
 from app.config import Environment, Settings
@@ -14,7 +14,7 @@ from app.schemas.auth import PasswordForm, RefreshRequest, RefreshTokenText, Tok
 from app.schemas.users import UserCreate, UserRead
 from app.services.accounts import AccountService, IssuedTokens, require_registration_open
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router(prefix=f"{API_PREFIX}/auth", tags=["auth"])
 
 REFRESH_COOKIE = "refresh_token"
 # Sent only to the auth endpoints, never with ordinary API calls.

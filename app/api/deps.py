@@ -20,6 +20,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.enums import EventOrigin
 from app.observability.middleware import log_caller
 from app.observability.request_id import current_request_id
+from app.openapi import operation_id
 from app.repositories.base import Repository, ScopedRepository
 from app.schemas.common import rate_context
 from app.services import policies
@@ -166,16 +167,21 @@ def service(factory: Callable[[AsyncSession, Caller], S]) -> Callable[..., Await
 
 def workspace_router(resource: str, tag: str) -> APIRouter:
     """A router for `/workspaces/{workspace_id}/<resource>` that only members get through."""
-    return _members_only_router(f"/workspaces/{{workspace_id}}/{resource}", tag)
+    return _members_only_router(f"{API_PREFIX}/workspaces/{{workspace_id}}/{resource}", tag)
 
 
 def workspace_root_router(tag: str) -> APIRouter:
     """A router for `/workspaces/{workspace_id}` itself, behind the same membership gate."""
-    return _members_only_router("/workspaces/{workspace_id}", tag)
+    return _members_only_router(f"{API_PREFIX}/workspaces/{{workspace_id}}", tag)
+
+
+def api_router(**options: Any) -> APIRouter:
+    """Every router is made here, so that each route's operation id is its own name."""
+    return APIRouter(generate_unique_id_function=operation_id, **options)
 
 
 def _members_only_router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(
+    return api_router(
         prefix=prefix,
         tags=[tag],
         dependencies=[Depends(workspace_caller)],
@@ -184,8 +190,9 @@ def _members_only_router(prefix: str, tag: str) -> APIRouter:
 
 
 def authenticated_router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(
-        prefix=prefix,
+    """A router for `/api/v1<prefix>` that only signed-in callers get through."""
+    return api_router(
+        prefix=f"{API_PREFIX}{prefix}",
         tags=[tag],
         dependencies=[Depends(current_caller)],
         responses=responses(401),

@@ -6,9 +6,11 @@ from functools import cache
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
+
+from app.api.deps import api_router
 
 STATIC_URL = "/static/docs"
 FAVICON_URL = f"{STATIC_URL}/favicon.png"
@@ -17,7 +19,7 @@ REDOC_BUNDLE_URL = "/static/redoc/redoc.standalone.js"
 REMOTE_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 _BUNDLE = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 
 
 @cache

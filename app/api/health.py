@@ -1,15 +1,16 @@
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from app.api.deps import api_router
 from app.api.problems import responses
 from app.db.engine import READ_ONLY
 from app.errors import Unavailable
 from app.schemas.common import examples
 
-router = APIRouter(tags=["health"])
+router = api_router(tags=["health"])
 
 READINESS_TIMEOUT_SECONDS = 3.0
 

@@ -40,7 +40,7 @@ _UPLOAD_PATH = re.compile(rf"{API_PREFIX}/workspaces/[^/]+/imports")
 
 def upload_body_limit(method: str, path: str, settings: Settings) -> int | None:
     """The body limit of an upload, larger than other requests', or None if the request
-    is none. The app's body limit (`app.api.hardening`) applies it before reading."""
+    is none. The app's body limit (`app.api.edge`) applies it before reading."""
     if method == "POST" and _UPLOAD_PATH.fullmatch(path):
         return settings.import_max_bytes + _FORM_OVERHEAD_BYTES
     return None

@@ -7,10 +7,11 @@ from app.api.deps import SessionDep, WorkspaceCaller, read_context, service, wor
 from app.api.etag import editable, respond
 from app.api.filters import PageParamsDep
 from app.api.problems import responses, status_of
+from app.api.rendering import render_one, render_page
 from app.db.models import TimeEntry
 from app.pagination import SortKey
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
-from app.schemas.common import Page, page_of
+from app.schemas.common import Page
 from app.schemas.time_entries import (
     BulkIds,
     TimeEntryBulkResult,
@@ -28,10 +29,11 @@ from app.services.time_entries import BulkOutcome, TimeEntryService
 
 router = workspace_router("time-entries", tag="time-entries")
 
+_ENTRIES = TimeEntry.__table__.c
 SORTS = {
-    TimeEntrySort.START_AT_DESC: SortKey(TimeEntry.start_at, TimeEntry.id, descending=True),
-    TimeEntrySort.START_AT: SortKey(TimeEntry.start_at, TimeEntry.id),
-    TimeEntrySort.UPDATED_AT: SortKey(TimeEntry.updated_at, TimeEntry.id),
+    TimeEntrySort.START_AT_DESC: SortKey(_ENTRIES.start_at, _ENTRIES.id, descending=True),
+    TimeEntrySort.START_AT: SortKey(_ENTRIES.start_at, _ENTRIES.id),
+    TimeEntrySort.UPDATED_AT: SortKey(_ENTRIES.updated_at, _ENTRIES.id),
 }
 
 
@@ -82,6 +84,7 @@ def bulk_results(outcomes: list[BulkOutcome], caller: Caller, *, done: int) -> T
         "`deleted_at` set."
     ),
     responses=responses(422),
+    response_model=Page[TimeEntryRead],
 )
 async def list_time_entries(
     caller: WorkspaceCaller,
@@ -92,10 +95,10 @@ async def list_time_entries(
         TimeEntrySort,
         Query(description="`-start_at` (newest first), `start_at`, or `updated_at` to sync."),
     ] = TimeEntrySort.START_AT_DESC,
-) -> Page[TimeEntryRead]:
+) -> Response:
     statement = entries.filtered(EntryFilters(**filters.model_dump()))
     result = await entries.list(page, SORTS[sort], statement)
-    return page_of(TimeEntryRead, result, context=read_context(caller))
+    return render_page(TimeEntryRead, result, caller)
 
 
 @router.post(
@@ -104,11 +107,13 @@ async def list_time_entries(
     summary="Create a time entry",
     description="With `end_at` a finished entry; without, a running one (409 if one runs).",
     responses=responses(403, 409, 422),
+    response_model=TimeEntryRead,
 )
 async def create_time_entry(
-    body: TimeEntryCreate, caller: WorkspaceCaller, tracking: Tracking, response: Response
-) -> TimeEntryRead:
-    return respond(response, TimeEntryRead, await tracking.create(body.model_dump()), caller)
+    body: TimeEntryCreate, caller: WorkspaceCaller, tracking: Tracking
+) -> Response:
+    entry = await tracking.create(body.model_dump())
+    return render_one(TimeEntryRead, entry, caller, status_code=201)
 
 
 @router.patch(
@@ -141,12 +146,13 @@ async def bulk_delete_time_entries(
     summary="Get a time entry",
     description="Members get their own entries, admins anyone's. Deleted entries are found "
     "too, with `deleted_at` set.",
+    response_model=TimeEntryRead,
 )
 async def get_time_entry(
-    entry_id: uuid.UUID, caller: WorkspaceCaller, entries: Entries, response: Response
-) -> TimeEntryRead:
+    entry_id: uuid.UUID, caller: WorkspaceCaller, entries: Entries
+) -> Response:
     entry = await entries.get_row(entry_id, include_deleted=True)
-    return respond(response, TimeEntryRead, entry, caller)
+    return render_one(TimeEntryRead, entry, caller)
 
 
 @router.patch(
@@ -156,16 +162,13 @@ async def get_time_entry(
     "`If-Match`, the change happens only if nobody changed the entry since that read (412 "
     "otherwise). 409 when the workspace prevents overlaps and the new times clash.",
     responses=responses(403, 409, 412, 422),
+    response_model=TimeEntryRead,
 )
 async def update_time_entry(
-    body: TimeEntryUpdate,
-    caller: WorkspaceCaller,
-    entry: EditedEntry,
-    tracking: Tracking,
-    response: Response,
-) -> TimeEntryRead:
+    body: TimeEntryUpdate, caller: WorkspaceCaller, entry: EditedEntry, tracking: Tracking
+) -> Response:
     entry = await tracking.update(entry, body.model_dump())
-    return respond(response, TimeEntryRead, entry, caller)
+    return render_one(TimeEntryRead, entry, caller)
 
 
 @router.delete(

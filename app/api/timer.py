@@ -9,6 +9,7 @@ from app.api.deps import (
 )
 from app.api.etag import respond
 from app.api.problems import responses
+from app.api.rendering import render_one
 from app.api.time_entries import Tracking
 from app.repositories.time_entries import RunningEntryRepository
 from app.repositories.workspaces import WorkspaceRepository
@@ -24,23 +25,21 @@ me_router = authenticated_router("/users/me/timer", tag="timer")
     summary="Start the timer",
     description="Stops the caller's running entry first, in whichever workspace it runs.",
     responses=responses(409, 422),
+    response_model=TimeEntryRead,
 )
-async def start_timer(
-    body: TimerStart, caller: WorkspaceCaller, tracking: Tracking, response: Response
-) -> TimeEntryRead:
+async def start_timer(body: TimerStart, caller: WorkspaceCaller, tracking: Tracking) -> Response:
     entry = await tracking.start_timer(body.model_dump())
-    return respond(response, TimeEntryRead, entry, caller)
+    return render_one(TimeEntryRead, entry, caller, status_code=201)
 
 
 @router.post(
     "/stop",
     summary="Stop the timer",
     description="Ends the caller's running entry in this workspace now; 404 when none runs.",
+    response_model=TimeEntryRead,
 )
-async def stop_timer(
-    caller: WorkspaceCaller, tracking: Tracking, response: Response
-) -> TimeEntryRead:
-    return respond(response, TimeEntryRead, await tracking.stop_timer(), caller)
+async def stop_timer(caller: WorkspaceCaller, tracking: Tracking) -> Response:
+    return render_one(TimeEntryRead, await tracking.stop_timer(), caller)
 
 
 @me_router.get(

@@ -1,8 +1,7 @@
-"""The observing middleware and the metrics route, added to the app in one call."""
+"""The metrics route, and the metrics it serves."""
 
 import hmac
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -10,25 +9,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from app.config import Settings
 from app.errors import NotAuthenticated
 from app.observability.metrics import HttpMetrics
-from app.observability.middleware import RequestObserver
-from app.observability.request_id import REQUEST_ID_HEADER, is_safe_request_id, new_request_id
 
 METRICS_PATH = "/metrics"
 
 
-def install_observability(app: FastAPI, settings: Settings) -> None:
-    """Wrap the application in the observing middleware. Called after every other
-    middleware is added, so that these run outermost and see every response."""
-    metrics = HttpMetrics() if settings.metrics_enabled else None
-    if metrics is not None:
-        install_metrics_route(app, metrics, settings)
-    app.add_middleware(RequestObserver, metrics=metrics, access_log=settings.access_log)
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=REQUEST_ID_HEADER,
-        generator=new_request_id,
-        validator=is_safe_request_id,
-    )
+def install_metrics(app: FastAPI, settings: Settings) -> HttpMetrics | None:
+    """The metrics the edge middleware counts into, and their route; None when off."""
+    if not settings.metrics_enabled:
+        return None
+    metrics = HttpMetrics()
+    install_metrics_route(app, metrics, settings)
+    return metrics
 
 
 def install_metrics_route(app: FastAPI, metrics: HttpMetrics, settings: Settings) -> None:

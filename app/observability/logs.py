@@ -63,7 +63,5 @@ def log_config(settings: "Settings") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},
-            # A warning for each refused X-Request-ID would let clients fill the log.
-            "asgi_correlation_id": {"level": "ERROR"},
         },
     }

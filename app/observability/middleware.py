@@ -1,21 +1,18 @@
-"""One pure ASGI middleware that times each request once, then counts it in the metrics
-and writes its access log line.
+"""How a request is named and logged once it is answered (by `app.api.edge.Edge`).
 
-Both name the route by the template FastAPI resolved while routing the request, read after
+Routes are named by the template FastAPI resolved while routing the request, read after
 the response: matching the routes a second time, as generic instrumentators do before the
 request, costs more than the rest of a health check.
 """
 
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from app.observability.metrics import HttpMetrics
 from app.observability.request_id import current_request_id
 from app.services.caller import Caller
 
@@ -55,51 +52,31 @@ def route_templates(routes: Iterable[BaseRoute]) -> dict[int, str]:
     return templates
 
 
-class RequestObserver:
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics | None, access_log: bool) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.access_log = access_log
+class RouteNames:
+    """Names a request by the route template FastAPI resolved for it (`scope["route"]`,
+    read after the response) and by its method, as the metrics and the access log do."""
+
+    def __init__(self) -> None:
         self.templates: dict[int, str] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_observed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        if self.metrics is not None:
-            self.metrics.in_progress.inc()
-        try:
-            await self.app(scope, receive, send_observed)
-        finally:
-            seconds = time.perf_counter() - start
-            route = self._template(scope)
-            method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
-            if self.metrics is not None:
-                self.metrics.in_progress.dec()
-                self.metrics.observe(method, route, status, seconds)
-            if self.access_log and access_logger.isEnabledFor(logging.INFO):
-                _log_request(scope, method, route, status, seconds)
-
-    def _template(self, scope: Scope) -> str:
+    def template(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
             return UNMATCHED_ROUTE
         if self.templates is None:
-            # Built on the first request, once every router is included.
+            # Built on the first request, once every route is added.
             self.templates = route_templates(scope["app"].routes)
         return self.templates.get(id(route)) or getattr(route, "path_format", UNMATCHED_ROUTE)
 
+    @staticmethod
+    def method(scope: Scope) -> str:
+        return scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
 
-def _log_request(scope: Scope, method: str, route: str, status: int, seconds: float) -> None:
+
+def log_request(scope: Scope, method: str, route: str, status: int, seconds: float) -> None:
+    """The request's access log line, when INFO is on."""
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
     duration_ms = round(seconds * 1000, 2)
     fields: dict[str, Any] = {
         "request_id": current_request_id(),

@@ -2,10 +2,11 @@
 
 import re
 import uuid
-
-from asgi_correlation_id.context import correlation_id
+from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# The id of the request being handled; each request runs in a context of its own.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID_MAX_LENGTH = 128
 
 # Ids from proxies and tracers (UUIDs, hex, base64url, "host:counter") fit; anything that
@@ -23,4 +24,4 @@ def new_request_id() -> str:
 
 def current_request_id() -> str | None:
     """The id of the request being handled, if any."""
-    return correlation_id.get()
+    return REQUEST_ID.get()

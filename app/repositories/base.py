@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Executable, Result, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,6 +38,15 @@ class Repository(Generic[M]):
     def scope(self, statement: Select[tuple[M]]) -> Select[tuple[M]]:
         """Narrow every query to what this repository may see; tenancy lives here."""
         return statement
+
+    async def read(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result[Any]:
+        """Run a Core statement over table columns on the unit of work's connection, for
+        plain rows: no ORM compilation, identity map or object loading on the way. Reads
+        that render rows (not objects a write changes) go this way."""
+        connection = await self.session.connection()
+        return await connection.execute(statement, parameters)
 
     async def get_or_none(
         self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()

@@ -2,12 +2,14 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Row,
     Select,
     String,
+    bindparam,
     cast,
     delete,
     exists,
@@ -42,18 +44,31 @@ class WrittenEntry:
         return getattr(self.entry, name)
 
 
+_ENTRIES = TimeEntry.__table__
 # An entry's tags in the same statement as the entry: their ids, comma-separated.
 TAG_IDS = (
     select(func.aggregate_strings(cast(time_entry_tags.c.tag_id, String), ","))
-    .where(time_entry_tags.c.time_entry_id == TimeEntry.id)
+    .where(time_entry_tags.c.time_entry_id == _ENTRIES.c.id)
     .scalar_subquery()
     .label("tag_ids")
 )
 # What reads render: every column but the importer's bookkeeping, and the tags.
-_READ_COLUMNS = (
-    *(column for column in TimeEntry.__table__.c if column.key != "external_id"),
-    TAG_IDS,
-)
+_READ_COLUMNS = (*(column for column in _ENTRIES.c if column.key != "external_id"), TAG_IDS)
+
+
+@cache
+def _one_entry(*, own: bool, include_deleted: bool) -> Select[Any]:
+    """The read of one entry by id, built once per kind of reader: a statement built once
+    keeps its cache key, so a request neither builds nor compiles it again."""
+    statement = select(*_READ_COLUMNS).where(
+        _ENTRIES.c.workspace_id == bindparam("workspace_id"),
+        _ENTRIES.c.id == bindparam("entry_id"),
+    )
+    if own:
+        statement = statement.where(_ENTRIES.c.user_id == bindparam("viewer_id"))
+    if not include_deleted:
+        statement = statement.where(_ENTRIES.c.deleted_at.is_(None))
+    return statement
 
 
 @dataclass(frozen=True)
@@ -99,15 +114,24 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
 
     def rows(self, *columns: Any, include_deleted: bool = False) -> Select[Any]:
         """Entries as plain rows: by default with their tag ids, what reads render, in one
-        statement and without the bookkeeping of ORM objects; else `columns` of them."""
-        statement = self.scope(select(*(columns or _READ_COLUMNS)))
+        Core statement over the table's columns; else `columns` of them."""
+        statement = select(*(columns or _READ_COLUMNS)).where(
+            _ENTRIES.c.workspace_id == self.workspace_id
+        )
+        if self.viewer_id is not None:
+            statement = statement.where(_ENTRIES.c.user_id == self.viewer_id)
         if not include_deleted:
-            statement = statement.where(TimeEntry.deleted_at.is_(None))
+            statement = statement.where(_ENTRIES.c.deleted_at.is_(None))
         return statement
 
     async def get_row(self, entry_id: uuid.UUID, *, include_deleted: bool = False) -> EntryRow:
-        statement = self.rows(include_deleted=include_deleted).where(TimeEntry.id == entry_id)
-        row = (await self.session.execute(statement)).one_or_none()
+        statement = _one_entry(own=self.viewer_id is not None, include_deleted=include_deleted)
+        parameters = {
+            "workspace_id": self.workspace_id,
+            "entry_id": entry_id,
+            "viewer_id": self.viewer_id,
+        }
+        row = (await self.read(statement, parameters)).one_or_none()
         if row is None:
             raise self.not_found()
         return row
@@ -117,13 +141,13 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         statement = self.rows(*columns, include_deleted=filters.include_deleted)
         conditions: list[Any] = []
         if filters.from_ is not None:
-            conditions.append(TimeEntry.start_at >= filters.from_)
+            conditions.append(_ENTRIES.c.start_at >= filters.from_)
         if filters.to is not None:
-            conditions.append(TimeEntry.start_at < filters.to)
+            conditions.append(_ENTRIES.c.start_at < filters.to)
         if filters.user_id:
-            conditions.append(TimeEntry.user_id.in_(filters.user_id))
+            conditions.append(_ENTRIES.c.user_id.in_(filters.user_id))
         if filters.project_id:
-            conditions.append(TimeEntry.project_id.in_(filters.project_id))
+            conditions.append(_ENTRIES.c.project_id.in_(filters.project_id))
         # The subqueries read aliases: a report may join the same tables for its groups, and
         # a subquery over one of them would otherwise correlate to it and lose its FROM.
         if filters.client_id:
@@ -131,24 +155,24 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             projects = select(project.id).where(
                 project.workspace_id == self.workspace_id, project.client_id.in_(filters.client_id)
             )
-            conditions.append(TimeEntry.project_id.in_(projects))
+            conditions.append(_ENTRIES.c.project_id.in_(projects))
         if filters.task_id:
-            conditions.append(TimeEntry.task_id.in_(filters.task_id))
+            conditions.append(_ENTRIES.c.task_id.in_(filters.task_id))
         if filters.tag_id:
             link = time_entry_tags.alias()
             tagged = exists().where(
-                link.c.time_entry_id == TimeEntry.id, link.c.tag_id.in_(filters.tag_id)
+                link.c.time_entry_id == _ENTRIES.c.id, link.c.tag_id.in_(filters.tag_id)
             )
             conditions.append(tagged)
         if filters.billable is not None:
-            conditions.append(TimeEntry.billable.is_(filters.billable))
+            conditions.append(_ENTRIES.c.billable.is_(filters.billable))
         if filters.running is not None:
-            running = TimeEntry.end_at.is_(None)
+            running = _ENTRIES.c.end_at.is_(None)
             conditions.append(running if filters.running else ~running)
         if filters.q:
-            conditions.append(TimeEntry.description.icontains(filters.q, autoescape=True))
+            conditions.append(_ENTRIES.c.description.icontains(filters.q, autoescape=True))
         if filters.updated_since is not None:
-            conditions.append(TimeEntry.updated_at >= filters.updated_since)
+            conditions.append(_ENTRIES.c.updated_at >= filters.updated_since)
         return statement.where(*conditions)
 
     async def get_many(

@@ -150,6 +150,33 @@ class TimeEntryRead(RatesHidden):
         """Whole seconds; a running entry counts up to now."""
         return int(((self.end_at or utcnow()) - self.start_at).total_seconds())
 
+    @classmethod
+    def render(cls, row: Any, *, rates_visible: bool) -> dict[str, Any]:
+        """This schema's JSON of `row` (a read row, an entry just written or an ORM entry),
+        built straight from it: `model_validate` then `model_dump(mode="json")` give the
+        same (tests hold them equal) at several times the cost, on the hottest routes."""
+        tags = row.tag_ids if hasattr(row, "tag_ids") else row.tags
+        end_at = row.end_at
+        return {
+            "id": row.id,
+            "workspace_id": row.workspace_id,
+            "user_id": row.user_id,
+            "project_id": row.project_id,
+            "task_id": row.task_id,
+            "tag_ids": cls._tag_ids(tags),
+            "description": row.description,
+            "start_at": row.start_at,
+            "end_at": end_at,
+            "billable": row.billable,
+            "hourly_rate_cents": row.hourly_rate_cents if rates_visible else None,
+            "source": row.source,
+            "version": row.version,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "deleted_at": row.deleted_at,
+            "duration_seconds": int(((end_at or utcnow()) - row.start_at).total_seconds()),
+        }
+
 
 class TimeEntrySort(StrEnum):
     """The order of the entry list: newest start first, oldest start first, or oldest change
