@@ -73,10 +73,8 @@ bearer_scheme = OAuth2PasswordBearer(
 BearerToken = Annotated[str | None, Depends(bearer_scheme)]
 
 
-async def current_caller(
-    request: Request, uow: UnitOfWorkDep, settings: SettingsDep, token: BearerToken
-) -> Caller:
-    caller = await authenticate(uow, settings, token)
+async def current_caller(request: Request, uow: UnitOfWorkDep, token: BearerToken) -> Caller:
+    caller = await authenticate(uow, request.app.state.settings, token)
     uow.act_as(caller.user_id)
     log_caller(request, caller)
     return caller
@@ -89,10 +87,10 @@ async def workspace_caller(
     request: Request,
     workspace_id: Annotated[uuid.UUID, Path()],
     uow: UnitOfWorkDep,
-    settings: SettingsDep,
     token: BearerToken,
 ) -> Caller:
     """The caller standing in the workspace named by the path; outsiders get 404."""
+    settings = request.app.state.settings
     caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
     uow.act_as(caller.user_id)
     log_caller(request, caller)

@@ -1,15 +1,74 @@
-"""What time entries point at (members, projects, tasks, tags), read inside one workspace."""
+"""What time entries point at (members, projects, tasks, tags), read inside one workspace.
+
+Every statement is built once, over table columns with bind parameters, and runs on the
+unit of work's connection: a write checks its references without building, hashing or
+compiling a statement, and without loading objects.
+"""
 
 import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task
-from app.repositories.projects import visible_to
+from app.enums import ProjectVisibility
+
+_PROJECTS = Project.__table__.c
+_CLIENTS = Client.__table__.c
+_TASKS = Task.__table__.c
+_TAGS = Tag.__table__.c
+_PROJECT_MEMBERS = ProjectMember.__table__
+_MEMBER = _PROJECT_MEMBERS.alias("member")
+
+# What `projects.visible_to` says, for the user in the `user_id` parameter.
+_SEEN = or_(
+    _PROJECTS.visibility == ProjectVisibility.PUBLIC,
+    _PROJECTS.id.in_(
+        select(_PROJECT_MEMBERS.c.project_id).where(
+            _PROJECT_MEMBERS.c.user_id == bindparam("user_id")
+        )
+    ),
+)
+_MEMBERSHIP = select(Membership).where(
+    Membership.workspace_id == bindparam("workspace_id"),
+    Membership.user_id == bindparam("user_id"),
+)
+_PROJECT = (
+    select(
+        _PROJECTS.id,
+        _PROJECTS.is_billable,
+        _PROJECTS.hourly_rate_cents,
+        _MEMBER.c.hourly_rate_cents,
+        _SEEN,
+        _PROJECTS.archived_at.is_not(None) | _CLIENTS.archived_at.is_not(None),
+        _PROJECTS.deleted_at.is_not(None),
+    )
+    .select_from(
+        Project.__table__.outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id).outerjoin(
+            _MEMBER,
+            and_(_MEMBER.c.project_id == _PROJECTS.id, _MEMBER.c.user_id == bindparam("user_id")),
+        )
+    )
+    .where(
+        _PROJECTS.id == bindparam("project_id"), _PROJECTS.workspace_id == bindparam("workspace_id")
+    )
+)
+_TASK = (
+    select(_TASKS.id, _TASKS.project_id, _SEEN)
+    .select_from(Task.__table__.join(Project.__table__, _PROJECTS.id == _TASKS.project_id))
+    .where(
+        _TASKS.id == bindparam("task_id"),
+        _TASKS.workspace_id == bindparam("workspace_id"),
+        _TASKS.deleted_at.is_(None),
+    )
+)
+_LIVE_TAGS = select(_TAGS.id).where(
+    _TAGS.id.in_(bindparam("tag_ids", expanding=True)),
+    _TAGS.workspace_id == bindparam("workspace_id"),
+    _TAGS.deleted_at.is_(None),
+)
 
 
 class EntryReferenceRepository:
@@ -17,50 +76,29 @@ class EntryReferenceRepository:
         self.session = session
         self.workspace_id = workspace_id
 
-    async def membership(self, user_id: uuid.UUID) -> Membership | None:
-        statement = select(Membership).where(
-            Membership.workspace_id == self.workspace_id, Membership.user_id == user_id
+    async def _read(self, statement: Any, **parameters: Any) -> Any:
+        connection = await self.session.connection()
+        return await connection.execute(
+            statement, {"workspace_id": self.workspace_id, **parameters}
         )
-        return (await self.session.scalars(statement)).one_or_none()
+
+    async def membership(self, user_id: uuid.UUID) -> Membership | None:
+        parameters = {"workspace_id": self.workspace_id, "user_id": user_id}
+        return (await self.session.scalars(_MEMBERSHIP, parameters)).one_or_none()
 
     async def project(self, project_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The project as `user_id` meets it, deleted or archived ones included: id,
         is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted."""
-        # Aliased, so that the subquery of `visible_to` is not correlated with this join.
-        member = aliased(ProjectMember)
-        statement = (
-            select(
-                Project.id,
-                Project.is_billable,
-                Project.hourly_rate_cents,
-                member.hourly_rate_cents,
-                visible_to(user_id),
-                Project.archived_at.is_not(None) | Client.archived_at.is_not(None),
-                Project.deleted_at.is_not(None),
-            )
-            .outerjoin(Client, Client.id == Project.client_id)
-            .outerjoin(member, and_(member.project_id == Project.id, member.user_id == user_id))
-            .where(Project.id == project_id, Project.workspace_id == self.workspace_id)
-        )
-        return (await self.session.execute(statement)).one_or_none()
+        result = await self._read(_PROJECT, project_id=project_id, user_id=user_id)
+        return result.one_or_none()  # type: ignore[no-any-return]
 
     async def task(self, task_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The live task as `user_id` meets it: id, project_id, visible."""
-        statement = (
-            select(Task.id, Task.project_id, visible_to(user_id))
-            .join(Project, Project.id == Task.project_id)
-            .where(
-                Task.id == task_id,
-                Task.workspace_id == self.workspace_id,
-                Task.deleted_at.is_(None),
-            )
-        )
-        return (await self.session.execute(statement)).one_or_none()
+        result = await self._read(_TASK, task_id=task_id, user_id=user_id)
+        return result.one_or_none()  # type: ignore[no-any-return]
 
     async def live_tag_ids(self, tag_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         if not tag_ids:
             return set()
-        statement = select(Tag.id).where(
-            Tag.id.in_(tag_ids), Tag.workspace_id == self.workspace_id, Tag.deleted_at.is_(None)
-        )
-        return set(await self.session.scalars(statement))
+        result = await self._read(_LIVE_TAGS, tag_ids=list(tag_ids))
+        return set(result.scalars())
