@@ -165,6 +165,12 @@ async def test_tasks_members_invitations_project_members_and_the_workspace_have_
         f"{workspace_url}/projects/{project.id}/members/{team.admin.id}", headers=headers
     )
     assert left.status_code == 204, left.text
+    rejoined = await client.post(
+        f"{workspace_url}/projects/{project.id}/members",
+        json={"user_id": str(team.member.id)},
+        headers=headers,
+    )
+    assert rejoined.status_code == 201, rejoined.text
     removed = await client.delete(f"{workspace_url}/members/{team.member.id}", headers=headers)
     assert removed.status_code == 204, removed.text
 
@@ -175,6 +181,9 @@ async def test_tasks_members_invitations_project_members_and_the_workspace_have_
         "member.updated",
         "invitation.created",
         "project_member.created",
+        "project_member.deleted",
+        "project_member.created",
+        # Removing a member takes them off their projects first, each an event.
         "project_member.deleted",
         "member.deleted",
     ]

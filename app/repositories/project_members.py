@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import Select, delete
+from sqlalchemy import Select
 
 from app.db.models import ProjectMember
 from app.repositories.base import ScopedRepository
@@ -22,9 +22,10 @@ class ProjectMemberRepository(ScopedRepository[ProjectMember]):
         return member
 
     async def delete_for_user(self, user_id: uuid.UUID) -> None:
-        """Take the user off every project of the workspace."""
-        await self.session.execute(
-            delete(ProjectMember).where(
-                ProjectMember.workspace_id == self.workspace_id, ProjectMember.user_id == user_id
-            )
-        )
+        """Take the user off every project of the workspace, one row at a time through the
+        session, so that each leaving is an event of its own."""
+        for member in await self.session.scalars(
+            self.select().where(ProjectMember.user_id == user_id)
+        ):
+            await self.session.delete(member)
+        await self.flush()
