@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_, select
+from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task
@@ -55,6 +55,33 @@ _PROJECT = (
         _PROJECTS.id == bindparam("project_id"), _PROJECTS.workspace_id == bindparam("workspace_id")
     )
 )
+# The live tags among the `tag_ids` parameter, comma-separated, as one value.
+_LIVE_TAGS_TOGETHER = (
+    select(func.aggregate_strings(cast(_TAGS.id, String), ","))
+    .where(
+        _TAGS.id.in_(bindparam("tag_ids", expanding=True)),
+        _TAGS.workspace_id == bindparam("workspace_id"),
+        _TAGS.deleted_at.is_(None),
+    )
+    .scalar_subquery()
+)
+# `_PROJECT` and `_LIVE_TAGS_TOGETHER` in one round trip: a write naming both checks them
+# at once. One row always comes back; its project columns are null when there is none.
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+_PROJECT_AND_TAGS = select(*_PROJECT.selected_columns, _LIVE_TAGS_TOGETHER).select_from(
+    _ONE_ROW.outerjoin(
+        Project.__table__,
+        and_(
+            _PROJECTS.id == bindparam("project_id"),
+            _PROJECTS.workspace_id == bindparam("workspace_id"),
+        ),
+    )
+    .outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id)
+    .outerjoin(
+        _MEMBER,
+        and_(_MEMBER.c.project_id == _PROJECTS.id, _MEMBER.c.user_id == bindparam("user_id")),
+    )
+)
 _TASK = (
     select(_TASKS.id, _TASKS.project_id, _SEEN)
     .select_from(Task.__table__.join(Project.__table__, _PROJECTS.id == _TASKS.project_id))
@@ -91,6 +118,17 @@ class EntryReferenceRepository:
         is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted."""
         result = await self._read(_PROJECT, project_id=project_id, user_id=user_id)
         return result.one_or_none()  # type: ignore[no-any-return]
+
+    async def project_and_tags(
+        self, project_id: uuid.UUID, user_id: uuid.UUID, tag_ids: Collection[uuid.UUID]
+    ) -> tuple[tuple[Any, ...] | None, set[uuid.UUID]]:
+        """`project` and `live_tag_ids` in one statement."""
+        result = await self._read(
+            _PROJECT_AND_TAGS, project_id=project_id, user_id=user_id, tag_ids=list(tag_ids)
+        )
+        *project, live = result.one()
+        live_ids = {uuid.UUID(tag_id) for tag_id in live.split(",")} if live else set()
+        return (tuple(project) if project[0] is not None else None), live_ids
 
     async def task(self, task_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The live task as `user_id` meets it: id, project_id, visible."""

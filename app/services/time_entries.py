@@ -178,6 +178,7 @@ class TimeEntryService:
             return entry is None or after.get(name) != before.get(name)
 
         user_id = after["user_id"]
+        live_tags = await self._prefetch(changes, tag_ids, user_id) if tag_ids else None
         if changed("user_id"):
             policies.may_track_for(self.caller, user_id)
             if await self._membership(user_id) is None:
@@ -207,9 +208,9 @@ class TimeEntryService:
         if any(changed(name) for name in _SETS_RATE):
             after["hourly_rate_cents"] = await self._rate(after, project)
         if tag_ids is not None:
-            tag_ids = entry_rules.live_tags(
-                tag_ids, await self.references.live_tag_ids(set(tag_ids))
-            )
+            if live_tags is None:
+                live_tags = await self.references.live_tag_ids(set(tag_ids))
+            tag_ids = entry_rules.live_tags(tag_ids, live_tags)
             if entry is not None and set(tag_ids) == {tag.id for tag in entry.tags}:
                 tag_ids = None
         entry_rules.check_interval(
@@ -257,23 +258,22 @@ class TimeEntryService:
             self._memberships[user_id] = await self.references.membership(user_id)
         return self._memberships[user_id]
 
+    async def _prefetch(
+        self, changes: dict[str, Any], tag_ids: list[uuid.UUID], user_id: uuid.UUID
+    ) -> set[uuid.UUID] | None:
+        """The live tags among `tag_ids`, read with the new project's facts in one round
+        trip when the change names a project too; None when there is no project to read."""
+        project_id = changes.get("project_id")
+        if project_id is None or (project_id, user_id) in self._projects:
+            return None
+        row, live = await self.references.project_and_tags(project_id, user_id, set(tag_ids))
+        self._projects[(project_id, user_id)] = _project_facts(row)
+        return live
+
     async def _project(self, project_id: uuid.UUID, user_id: uuid.UUID) -> ProjectFacts | None:
         key = (project_id, user_id)
         if key not in self._projects:
-            row = await self.references.project(project_id, user_id)
-            self._projects[key] = (
-                ProjectFacts(
-                    id=row[0],
-                    is_billable=bool(row[1]),
-                    hourly_rate_cents=row[2],
-                    member_rate_cents=row[3],
-                    visible=bool(row[4]),
-                    archived=bool(row[5]),
-                    deleted=bool(row[6]),
-                )
-                if row
-                else None
-            )
+            self._projects[key] = _project_facts(await self.references.project(project_id, user_id))
         return self._projects[key]
 
     async def _claim(
@@ -306,3 +306,18 @@ class TimeEntryService:
         if wanted:
             await self.entries.lock_users(wanted)
             self._locked |= wanted
+
+
+def _project_facts(row: Any) -> ProjectFacts | None:
+    """What the rules need of a project row as `EntryReferenceRepository.project` reads it."""
+    if row is None:
+        return None
+    return ProjectFacts(
+        id=row[0],
+        is_billable=bool(row[1]),
+        hourly_rate_cents=row[2],
+        member_rate_cents=row[3],
+        visible=bool(row[4]),
+        archived=bool(row[5]),
+        deleted=bool(row[6]),
+    )
