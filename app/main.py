@@ -87,7 +87,7 @@ def install_hardening(app: FastAPI) -> None:
     # Outermost of the two, so that a body refused as too large carries the headers too.
     app.add_middleware(
         SecurityHeaders,
-        private_prefixes=(f"{API_PREFIX}/auth/",),
+        private_prefixes=(f"{API_PREFIX}/auth/", f"{API_PREFIX}/shared-reports/"),
         docs_paths=frozenset({"/docs", "/docs/oauth2-redirect", docs.REDOC_URL}),
     )
 

@@ -13,6 +13,8 @@ from app.api import (
     members,
     project_members,
     projects,
+    report_documents,
+    report_shares,
     reports,
     tags,
     tasks,
@@ -30,6 +32,9 @@ api_router.include_router(time_entries.router)
 api_router.include_router(timer.router)
 api_router.include_router(timer.me_router)
 api_router.include_router(reports.router)
+api_router.include_router(report_shares.router)
+api_router.include_router(report_documents.router)
+api_router.include_router(report_shares.public_router)
 api_router.include_router(imports.router)
 api_router.include_router(projects.router)
 api_router.include_router(tasks.router)

@@ -4,12 +4,12 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Row, and_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task
-from app.repositories.projects import visible_to
+from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, TimeEntry
+from app.repositories.projects import tracked, visible_to
 
 
 class EntryReferenceRepository:
@@ -25,7 +25,8 @@ class EntryReferenceRepository:
 
     async def project(self, project_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The project as `user_id` meets it, deleted or archived ones included: id,
-        is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted."""
+        is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted,
+        estimate_seconds, budget_cents."""
         # Aliased, so that the subquery of `visible_to` is not correlated with this join.
         member = aliased(ProjectMember)
         statement = (
@@ -37,10 +38,30 @@ class EntryReferenceRepository:
                 visible_to(user_id),
                 Project.archived_at.is_not(None) | Client.archived_at.is_not(None),
                 Project.deleted_at.is_not(None),
+                Project.estimate_seconds,
+                Project.budget_cents,
             )
             .outerjoin(Client, Client.id == Project.client_id)
             .outerjoin(member, and_(member.project_id == Project.id, member.user_id == user_id))
             .where(Project.id == project_id, Project.workspace_id == self.workspace_id)
+        )
+        return (await self.session.execute(statement)).one_or_none()
+
+    async def progress(self, project_id: uuid.UUID) -> Row[Any] | None:
+        """The project's estimate and budget with the seconds and billable rate-seconds
+        tracked on it, in one statement; None when it has neither target (then nothing is
+        summed) or no finished entry."""
+        has_target = or_(Project.estimate_seconds.is_not(None), Project.budget_cents.is_not(None))
+        statement = (
+            tracked(Project.estimate_seconds, Project.budget_cents)
+            .select_from(Project)
+            .join(TimeEntry, TimeEntry.project_id == Project.id)
+            .where(
+                Project.id == project_id,
+                Project.workspace_id == self.workspace_id,
+                has_target,
+            )
+            .group_by(Project.id, Project.estimate_seconds, Project.budget_cents)
         )
         return (await self.session.execute(statement)).one_or_none()
 
