@@ -219,10 +219,17 @@ async def test_the_timer_and_the_importer_cross_thresholds_too(
     assert await progress_events(client, team) == []
     stopped = await client.post(timer_url(team.workspace, "stop"), headers=auth_headers(team.admin))
     assert stopped.status_code == 200, stopped.text
-    assert await progress_events(client, team) == [
+    timed = [
         ("project.estimate_reached", 80),
         ("project.estimate_reached", 100),
     ]
+    assert await progress_events(client, team) == timed
+    # Deleted, the timer's half hour no longer counts; restored, it crosses both again.
+    entry_url = f"{entries_url(team.workspace)}/{stopped.json()['id']}"
+    admin = auth_headers(team.admin)
+    assert (await client.delete(entry_url, headers=admin)).status_code == 204
+    assert (await client.post(f"{entry_url}/restore", headers=admin)).status_code == 200
+    assert await progress_events(client, team) == timed * 2
 
     await make_project(session, team.workspace, name="Imported", estimate_seconds=7200)
     lines = [
@@ -238,7 +245,7 @@ async def test_the_timer_and_the_importer_cross_thresholds_too(
         headers=auth_headers(team.owner),
     )
     assert response.status_code == 201, response.text
-    assert (await progress_events(client, team))[2:] == [
+    assert (await progress_events(client, team))[4:] == [
         ("project.estimate_reached", 80),
         ("project.estimate_reached", 100),
     ]

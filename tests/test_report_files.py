@@ -15,11 +15,16 @@ import openpyxl
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typer.testing import CliRunner
 
+from app.cli import cli
+from app.db.engine import Sessions
 from app.db.models import Project, TimeEntry, Workspace
 from app.enums import ImportFormat
 from app.reports.cells import escape_formula, unescape_formula
+from app.repositories.time_entries import EntryFilters
+from app.services.exports import ExportFormat, ExportScope, export_entries
 from tests.factories import (
     Team,
     auth_headers,
@@ -195,6 +200,20 @@ async def test_the_xlsx_export_has_typed_cells_local_times_and_totals(
     assert totals[0].value == "Total"
     assert hours_in(totals[9].value) == 1.5 * len(FORMULA_PAYLOADS)
     assert totals[12].value == 150 * len(FORMULA_PAYLOADS)
+
+
+async def test_an_export_reports_its_progress_by_batch(
+    sessions: Sessions, session: AsyncSession, team: Team
+) -> None:
+    await tracked(session, team)
+    scope = ExportScope(team.workspace, viewer_id=None, shows_rates=True)
+    for export_format in (ExportFormat.CSV, ExportFormat.XLSX):
+        counted: list[int] = []
+        chunks = export_entries(
+            sessions, scope, EntryFilters(), export_format, batch_size=5, progress=counted.append
+        )
+        assert [chunk async for chunk in chunks]
+        assert counted == [5, 5, len(FORMULA_PAYLOADS) - 10]
 
 
 async def test_members_export_their_own_entries_without_amounts(
@@ -386,3 +405,51 @@ async def test_the_detailed_report_groups_entries_with_subtotals(
 
     mine = (await client.get(url, params=params, headers=auth_headers(team.member))).json()
     assert mine["totals"] == {"seconds": 8100, "billable_seconds": 5400, "amount_cents": None}
+
+
+@pytest.mark.committed
+async def test_the_command_line_writes_the_same_files(
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    committed_team: Team,
+    tmp_path: Path,
+) -> None:
+    team = committed_team
+    async with sessionmaker() as session:
+        await summary_data(session, team)
+        await session.commit()
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    workspace = ["--workspace", str(team.workspace.id)]
+
+    def run(*args: str) -> bytes:
+        result = CliRunner().invoke(cli, [*args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.stdout_bytes
+
+    workbook = await asyncio.to_thread(
+        run, "export", *workspace, "--format", "xlsx", "--timezone", "Europe/Berlin"
+    )
+    (tmp_path / "cli.xlsx").write_bytes(workbook)
+    rows = list(openpyxl.load_workbook(tmp_path / "cli.xlsx").active.values)
+    assert len(rows) == 1 + 3 + 1 and rows[1][7] == datetime(2026, 11, 23, 9, 0)
+    assert rows[-1][-1] == 280  # the owner's export shows amounts
+
+    detailed = await asyncio.to_thread(
+        run, "export", *workspace, "--format", "pdf", "--from", "2026-11-23"
+    )
+    assert "Detailed report" in pdf_text(detailed, tmp_path)
+
+    summary = await asyncio.to_thread(
+        run, "report", "summary", *workspace, "--group-by", "project", "--format", "pdf"
+    )
+    text = pdf_text(summary, tmp_path)
+    assert "Website" in text and "Internal" in text and "280.00" in text
+
+    weekly = await asyncio.to_thread(
+        run, "report", "weekly", *workspace, "--week", "2026-W48", "--tz", "UTC", "--format", "csv"
+    )
+    lines = list(csv.reader(io.StringIO(weekly.decode())))
+    assert lines[-1] == ["Total", "3:30", "0:45", "0:00", "0:00", "0:00", "0:00", "0:00", "4:15"]
+
+    bad = CliRunner().invoke(cli, ["report", "weekly", *workspace, "--week", "soon"], env=env)
+    assert bad.exit_code == 2 and "week" in bad.output
