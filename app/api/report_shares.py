@@ -41,7 +41,9 @@ public_router = APIRouter(prefix="/shared-reports", tags=["reports"])
 Shares = Annotated[ReportShareService, Depends(service(ReportShareService))]
 NEWEST_FIRST = SortKey(ReportShare.created_at, ReportShare.id, descending=True)
 SHARED_PATH = "/api/v1/shared-reports/"
-Secret = Annotated[str, Path(description="The link's secret, as sharing it answered.")]
+Secret = Annotated[
+    str, Path(max_length=64, description="The link's secret, as sharing it answered.")
+]
 
 
 async def own_shares(caller: WorkspaceCaller, session: SessionDep) -> ReportShareRepository:
