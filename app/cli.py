@@ -1,8 +1,10 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -10,11 +12,16 @@ from typing import Annotated, BinaryIO, TypeVar
 from zoneinfo import available_timezones
 
 import typer
+from fastapi import Response
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.report_documents import detailed_document, shared_document
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
@@ -30,8 +37,9 @@ from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
 from app.openapi import document_text
 from app.repositories.events import EventRetention
-from app.repositories.time_entries import EntryFilters
+from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 from app.repositories.workspaces import WorkspaceRepository
+from app.schemas.report_documents import REPORT_QUERIES, DetailedFormat, DetailedQuery, ReportKind
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
@@ -45,9 +53,11 @@ cli = typer.Typer(help="Timesheet: team time tracking API.", no_args_is_help=Tru
 db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 events_cli = typer.Typer(help="The record of every change.", no_args_is_help=True)
+report_cli = typer.Typer(help="Reports as files, on standard output.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(events_cli, name="events")
+cli.add_typer(report_cli, name="report")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -254,27 +264,46 @@ def _instant(value: str | None, option: str) -> datetime | None:
         raise typer.Exit(2) from exc
 
 
+class FileFormat(StrEnum):
+    """What `timesheet export` writes: an export format, or the detailed report as PDF."""
+
+    CSV = "csv"
+    TOGGL_CSV = "toggl_csv"
+    JSON = "json"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
 @cli.command("export")
 def export(
     workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
     export_format: Annotated[
-        ExportFormat, typer.Option("--format", help="csv (native), toggl_csv or json.")
-    ] = ExportFormat.CSV,
+        FileFormat,
+        typer.Option(
+            "--format", help="csv (native), toggl_csv, json, xlsx, or pdf (the detailed report)."
+        ),
+    ] = FileFormat.CSV,
     start: Annotated[
         str | None, typer.Option("--from", help="Entries starting at or after this.")
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Entries starting before this.")] = None,
     user_id: Annotated[list[uuid.UUID] | None, typer.Option(help="Only these users.")] = None,
     project_id: Annotated[list[uuid.UUID] | None, typer.Option(help="Only these projects.")] = None,
-    timezone: Annotated[str, typer.Option(help="Timezone of toggl_csv's dates.")] = "UTC",
+    timezone: Annotated[
+        str, typer.Option(help="Timezone of local dates and times (toggl_csv, xlsx, pdf).")
+    ] = "UTC",
 ) -> None:
-    """Write a workspace's time entries, everyone's and with rates, to standard output."""
+    """Write a workspace's time entries, everyone's and with rates, to standard output; a
+    progress bar on standard error follows long exports."""
     filters = EntryFilters(
         from_=_instant(start, "--from"),
         to=_instant(end, "--to"),
         user_id=user_id or (),
         project_id=project_id or (),
     )
+    if timezone not in available_timezones():
+        err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
+        raise typer.Exit(2)
     settings = _settings()
 
     async def run() -> bool:
@@ -282,20 +311,177 @@ def export(
         sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
         try:
             async with sessions.reading() as session:
-                found = await WorkspaceRepository(session).get_or_none(workspace)
-            if found is None:
-                return False
-            scope = ExportScope(found, viewer_id=None, shows_rates=True, timezone=timezone)
-            async for chunk in export_entries(sessions, scope, filters, export_format):
-                typer.echo(chunk, nl=False)
+                owner = await _owner(session, workspace)
+                if owner is None:
+                    return False
+                entries = TimeEntryRepository(session, workspace)
+                total = await session.scalar(entries.filtered(filters, func.count()))
+            if export_format is FileFormat.PDF:
+                query = DetailedQuery.model_validate(
+                    {
+                        "tz": timezone,
+                        "from": filters.from_,
+                        "to": filters.to,
+                        "user_id": list(filters.user_id),
+                        "project_id": list(filters.project_id),
+                    }
+                )
+                await _write_body(
+                    await detailed_document(sessions, owner, query, DetailedFormat.PDF)
+                )
+                return True
+            scope = ExportScope(owner.current_workspace(), None, True, timezone)
+            output = sys.stdout.buffer
+            with _progress(total or 0) as advance:
+                async for chunk in export_entries(
+                    sessions, scope, filters, ExportFormat(export_format), progress=advance
+                ):
+                    output.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+            output.flush()
             return True
         finally:
             await engine.dispose()
 
-    if timezone not in available_timezones():
-        err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
-        raise typer.Exit(2)
-    if not asyncio.run(run()):
+    try:
+        found = asyncio.run(run())
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    if not found:
+        err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(1)
+
+
+# A bar is worth drawing from this many entries on.
+_LONG_EXPORT = 5000
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], object]]:
+    """A progress bar on standard error for a long export; for a short one, nothing."""
+    if total < _LONG_EXPORT:
+        yield lambda _count: None
+        return
+    with Progress(console=err_console, transient=True) as progress:
+        task = progress.add_task("Exporting", total=total)
+        yield lambda count: progress.advance(task, count)
+
+
+async def _owner(session: AsyncSession, workspace_id: uuid.UUID) -> Caller | None:
+    """The workspace's owner as the caller a command acts as; None: no such workspace."""
+    found = await WorkspaceRepository(session).get_or_none(workspace_id)
+    if found is None:
+        return None
+    standing = await WorkspaceRepository(session).get_membership(found.id, found.owner_user_id)
+    assert standing is not None, "a workspace's owner is its member"
+    user = await session.get(User, found.owner_user_id)
+    return Caller(user, SignIn.COMMAND_LINE).in_workspace(found, standing[1])
+
+
+async def _write_body(result: object) -> None:
+    """A report's answer on standard output: a file as it is, JSON as JSON."""
+    output = sys.stdout.buffer
+    if isinstance(result, StreamingResponse):
+        async for chunk in result.body_iterator:
+            output.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+        if result.background is not None:
+            await result.background()
+    elif isinstance(result, Response):
+        output.write(bytes(result.body))
+    else:
+        output.write(result.model_dump_json(indent=2).encode() + b"\n")  # type: ignore[attr-defined]
+    output.flush()
+
+
+class SummaryFileFormat(StrEnum):
+    JSON = "json"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
+@report_cli.command("summary")
+def summary_command(
+    workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
+    group_by: Annotated[str, typer.Option(help="project, client, task, user, tag, ...")],
+    sub_group_by: Annotated[str | None, typer.Option(help="Splits each group again.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="A date (in --tz) or a datetime.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="A date (in --tz) or a datetime.")] = None,
+    timezone: Annotated[str | None, typer.Option("--tz", help="Default: the owner's.")] = None,
+    report_format: Annotated[
+        SummaryFileFormat, typer.Option("--format", help="json, xlsx or pdf.")
+    ] = SummaryFileFormat.JSON,
+) -> None:
+    """Write the summary report, as the owner sees it, to standard output."""
+    params = {"group_by": group_by, "sub_group_by": sub_group_by, "from": start, "to": end}
+    _report(workspace, "summary", {**params, "tz": timezone}, report_format.value)
+
+
+class WeeklyFileFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
+@report_cli.command("weekly")
+def weekly_command(
+    workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
+    week: Annotated[str | None, typer.Option(help="The ISO week, e.g. 2026-W48.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="The first day.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="The day after the last.")] = None,
+    timezone: Annotated[str | None, typer.Option("--tz", help="Default: the owner's.")] = None,
+    rows: Annotated[str | None, typer.Option(help="user or project.")] = None,
+    report_format: Annotated[
+        WeeklyFileFormat, typer.Option("--format", help="json, csv, xlsx or pdf.")
+    ] = WeeklyFileFormat.JSON,
+) -> None:
+    """Write the weekly timesheet, as the owner sees it, to standard output."""
+    params = {"week": week, "from": start, "to": end, "tz": timezone, "rows": rows}
+    _report(workspace, "weekly", params, report_format.value)
+
+
+def _report(workspace: uuid.UUID, kind: str, params: dict[str, object], extension: str) -> None:
+    try:
+        query = REPORT_QUERIES[ReportKind(kind)].model_validate(
+            {name: value for name, value in params.items() if value is not None}
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or kind
+            err_console.print(f"[red]{where}: {error['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    settings = _settings()
+
+    async def run() -> bool:
+        engine = create_engine(settings)
+        sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
+        try:
+            async with UnitOfWork(sessions, read_only=True) as uow:
+                owner = await _owner(uow.session, workspace)
+                if owner is None:
+                    return False
+                result = await shared_document(
+                    uow.session,
+                    sessions,
+                    owner,
+                    ReportKind(kind),
+                    query,
+                    extension,
+                    show_amounts=True,
+                )
+            await _write_body(result)
+            return True
+        finally:
+            await engine.dispose()
+
+    try:
+        found = asyncio.run(run())
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    if not found:
         err_console.print(f"[red]No workspace {workspace}.[/red]")
         raise typer.Exit(1)
 

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # Registrations one client address may attempt per window, created or refused alike.
     registration_max_per_address: int = Field(default=10, ge=1)
     registration_window_seconds: int = Field(default=3600, ge=1)
+    # Visits to shared report links one client address may make per window, known links
+    # or not: enough to read reports, too few to guess a secret.
+    shared_report_max_per_address: int = Field(default=120, ge=1)
+    shared_report_window_seconds: int = Field(default=60, ge=1)
 
     # Connections a worker keeps open. Requests beyond it wait for one rather than open
     # (and close) one of their own: connecting costs far more than a short wait.

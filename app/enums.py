@@ -60,6 +60,8 @@ class AttemptKind(StrEnum):
     SIGN_IN_ADDRESS = "sign_in_address"
     # Registrations per client address.
     REGISTRATION = "registration"
+    # Visits to shared report links per client address, known secrets or not.
+    SHARED_REPORT = "shared_report"
 
 
 class InvitationStatus(StrEnum):

@@ -87,7 +87,7 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         Edge,
         body_limit=request_body_limit,
-        private_prefixes=(f"{API_PREFIX}/auth/",),
+        private_prefixes=(f"{API_PREFIX}/auth/", f"{API_PREFIX}/shared-reports/"),
         docs_paths=frozenset({"/docs", "/docs/oauth2-redirect", docs.REDOC_URL}),
         metrics=install_metrics(app, settings),
         access_log=settings.access_log,

@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "project_members",
     "projects",
     "refresh_tokens",
+    "report_shares",
     "tags",
     "tasks",
     "time_entries",

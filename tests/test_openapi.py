@@ -15,7 +15,8 @@ from app.cli import cli
 from app.main import create_app
 from app.openapi import document_text, nodes
 
-PUBLIC_PREFIXES = ("/livez", "/readyz", "/api/v1/auth/")
+# Reached without an account: health checks, signing in, and shared report links.
+PUBLIC_PREFIXES = ("/livez", "/readyz", "/api/v1/auth/", "/api/v1/shared-reports/")
 SCHEMAS = "#/components/schemas/"
 COMMITTED = Path(__file__).parent.parent / "openapi.json"
 

@@ -28,6 +28,9 @@ class CatalogResource:
     read_schema: type[BaseModel]
     update_summary: str
     delete_summary: str
+    # Adds what a read shows beyond the row's columns, given the rows' repository and the
+    # rows (a project's progress); one call per response, however many rows.
+    complete: Callable[[Any, list[Any]], Awaitable[None]] | None = None
 
 
 def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
@@ -43,25 +46,35 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
 
     Edited = Annotated[Any, Depends(editable(live_row))]
 
+    async def completed(rows: Any, row: Any) -> Any:
+        if resource.complete is not None:
+            await resource.complete(rows, [row])
+        return row
+
     async def create(
         body: resource.create_schema,  # type: ignore[name-defined]
         caller: WorkspaceAdmin,
+        rows: Rows,
         writes: Writes,
         response: Response,
     ) -> Read:  # type: ignore[valid-type]
-        return respond(response, Read, await writes.create(body.model_dump()), caller)
+        row = await completed(rows, await writes.create(body.model_dump()))
+        return respond(response, Read, row, caller)
 
     async def read(row_id: RowId, caller: WorkspaceCaller, rows: Rows, response: Response) -> Read:  # type: ignore[valid-type]
-        return respond(response, Read, await rows.get(row_id, include_deleted=True), caller)
+        row = await completed(rows, await rows.get(row_id, include_deleted=True))
+        return respond(response, Read, row, caller)
 
     async def update(
         body: resource.update_schema,  # type: ignore[name-defined]
         caller: WorkspaceAdmin,
+        rows: Rows,
         row: Edited,
         writes: Writes,
         response: Response,
     ) -> Read:  # type: ignore[valid-type]
-        return respond(response, Read, await writes.update(row, body.model_dump()), caller)
+        written = await completed(rows, await writes.update(row, body.model_dump()))
+        return respond(response, Read, written, caller)
 
     async def delete(_: WorkspaceAdmin, row: Edited, writes: Writes) -> None:
         await writes.delete(row)
@@ -70,7 +83,7 @@ def add_item_routes(router: APIRouter, resource: CatalogResource) -> None:
         row_id: RowId, caller: WorkspaceAdmin, rows: Rows, writes: Writes, response: Response
     ) -> Read:  # type: ignore[valid-type]
         row = await writes.restore(await rows.get(row_id, include_deleted=True))
-        return respond(response, Read, row, caller)
+        return respond(response, Read, await completed(rows, row), caller)
 
     item = f"/{{{resource.id_param}}}"
     router.add_api_route(

@@ -12,10 +12,24 @@ from app.repositories.projects import ProjectRepository
 from app.schemas.common import IdList, Page, page_of
 from app.schemas.projects import ProjectCreate, ProjectRead, ProjectUpdate
 from app.services.catalog import ProjectService
+from app.services.reports import amount_cents
 
 router = workspace_router("projects", tag="projects")
 Projects = Annotated[ProjectRepository, Depends(visible(ProjectRepository))]
 SORT_BY_NAME = SortKey(Project.name, Project.id)
+
+
+async def with_progress(projects: ProjectRepository, rows: list[Project]) -> None:
+    """Give each project its tracked time, progress and spending, summed for all of them
+    in one statement."""
+    tracked = await projects.tracked([row.id for row in rows])
+    for row in rows:
+        seconds, rate_seconds = tracked.get(row.id, (0, 0))
+        row.tracked_seconds = seconds  # type: ignore[attr-defined]
+        row.progress = (  # type: ignore[attr-defined]
+            round(seconds / row.estimate_seconds, 4) if row.estimate_seconds else None
+        )
+        row.spent_cents = amount_cents(rate_seconds)  # type: ignore[attr-defined]
 
 
 @router.get(
@@ -39,6 +53,7 @@ async def list_projects(
         q, include_deleted=include_deleted, archived=archived, client_ids=client_id or ()
     )
     result = await projects.list(page, SORT_BY_NAME, statement)
+    await with_progress(projects, list(result.items))
     return page_of(ProjectRead, result, context=read_context(caller))
 
 
@@ -54,5 +69,6 @@ add_item_routes(
         read_schema=ProjectRead,
         update_summary="Update, archive or unarchive a project",
         delete_summary="Delete a project",
+        complete=with_progress,
     ),
 )

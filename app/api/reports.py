@@ -1,12 +1,15 @@
 """Reports: time totalled in SQL, by the caller's timezone, rounding and rights."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 
 from app.api.deps import service, workspace_router
 from app.api.problems import responses
+from app.api.report_files import file_content, summary_file, summary_heading
+from app.reports import pdf, xlsx
 from app.repositories.time_entries import EntryFilters
+from app.schemas.report_documents import SummaryFormat
 from app.schemas.reports import SummaryGroup, SummaryQuery, SummaryReport, Totals
 from app.schemas.time_entries import EntryCriteria
 from app.services.reports import Group, ReportService
@@ -34,13 +37,20 @@ def _group(group: Group) -> SummaryGroup:
         "`sub_group_by`. Days, weeks and months are read in `tz` (default: your timezone) "
         "with weeks starting on `week_start`; an entry counts in the bucket its start falls "
         "in. `rounding` rounds each entry to `rounding_minutes` before summing. Members "
-        "report on their own time, and see amounts only where the workspace shows them rates."
+        "report on their own time, and see amounts only where the workspace shows them rates. "
+        "`format=xlsx` or `pdf` answers the same report as a file (the PDF with a chart)."
     ),
-    responses=responses(422),
+    response_model=SummaryReport,
+    responses={
+        **file_content("application/json", xlsx.MEDIA_TYPE, pdf.MEDIA_TYPE),
+        **responses(422),
+    },
 )
 async def summary_report(
-    reports: Reports, query: Annotated[SummaryQuery, Query()]
-) -> SummaryReport:
+    reports: Reports,
+    query: Annotated[SummaryQuery, Query()],
+    format: Annotated[SummaryFormat, Query(description="JSON or a file.")] = SummaryFormat.JSON,
+) -> Any:
     criteria = query.model_dump(include=set(EntryCriteria.model_fields))
     result = await reports.summary(
         filters=EntryFilters(**criteria),
@@ -55,7 +65,7 @@ async def summary_report(
         include_running=query.include_running,
     )
     totals = result.totals
-    return SummaryReport(
+    report = SummaryReport(
         currency=result.currency,
         totals=Totals(
             seconds=totals.seconds,
@@ -64,3 +74,6 @@ async def summary_report(
         ),
         groups=[_group(group) for group in result.groups],
     )
+    if format is SummaryFormat.JSON:
+        return report
+    return await summary_file(report, format, summary_heading(reports.caller, query))

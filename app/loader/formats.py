@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from app.enums import ImportFormat
 from app.instants import supported_utc
 from app.loader.reading import RawRow
+from app.reports.cells import unescape_formula
 
 
 class DateOrder(StrEnum):
@@ -59,6 +60,9 @@ def parse_row(
     row: RawRow, source: ImportFormat, zone: ZoneInfo, date_order: DateOrder
 ) -> ParsedEntry:
     values = row.values
+    if source is ImportFormat.NATIVE_CSV:
+        # Every text the exporter kept from reading as a formula, back as it was.
+        values = {name: unescape_formula(value) for name, value in values.items()}
     email = values.get("email", "").lower()
     if not email:
         raise RowError("no email: the user cannot be matched")

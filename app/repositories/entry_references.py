@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task
+from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, TimeEntry
 from app.enums import ProjectVisibility
+from app.repositories.projects import tracked
 
 _PROJECTS = Project.__table__.c
 _CLIENTS = Client.__table__.c
@@ -44,6 +45,8 @@ _PROJECT = (
         _SEEN,
         _PROJECTS.archived_at.is_not(None) | _CLIENTS.archived_at.is_not(None),
         _PROJECTS.deleted_at.is_not(None),
+        _PROJECTS.estimate_seconds,
+        _PROJECTS.budget_cents,
     )
     .select_from(
         Project.__table__.outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id).outerjoin(
@@ -115,7 +118,8 @@ class EntryReferenceRepository:
 
     async def project(self, project_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The project as `user_id` meets it, deleted or archived ones included: id,
-        is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted."""
+        is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted,
+        estimate_seconds, budget_cents."""
         result = await self._read(_PROJECT, project_id=project_id, user_id=user_id)
         return result.one_or_none()  # type: ignore[no-any-return]
 
@@ -129,6 +133,24 @@ class EntryReferenceRepository:
         *project, live = result.one()
         live_ids = {uuid.UUID(tag_id) for tag_id in live.split(",")} if live else set()
         return (tuple(project) if project[0] is not None else None), live_ids
+
+    async def progress(self, project_id: uuid.UUID) -> Row[Any] | None:
+        """The project's estimate and budget with the seconds and billable rate-seconds
+        tracked on it, in one statement; None when it has neither target (then nothing is
+        summed) or no finished entry."""
+        has_target = or_(Project.estimate_seconds.is_not(None), Project.budget_cents.is_not(None))
+        statement = (
+            tracked(Project.estimate_seconds, Project.budget_cents)
+            .select_from(Project)
+            .join(TimeEntry, TimeEntry.project_id == Project.id)
+            .where(
+                Project.id == project_id,
+                Project.workspace_id == self.workspace_id,
+                has_target,
+            )
+            .group_by(Project.id, Project.estimate_seconds, Project.budget_cents)
+        )
+        return (await self.session.execute(statement)).one_or_none()
 
     async def task(self, task_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The live task as `user_id` meets it: id, project_id, visible."""

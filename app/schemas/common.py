@@ -85,6 +85,7 @@ IdList = Annotated[list[uuid.UUID], Field(max_length=MAX_IDS)]
 _INT32_MAX = 2**31 - 1
 HourlyRateCents = Annotated[int, Field(ge=0, le=_INT32_MAX, description="Cents per hour.")]
 EstimateSeconds = Annotated[int, Field(gt=0, le=_INT32_MAX)]
+BudgetCents = Annotated[int, Field(gt=0, le=2**53, description="Cents.")]
 
 
 class ArchivableUpdate(Schema):
@@ -94,8 +95,8 @@ class ArchivableUpdate(Schema):
 
 
 RATES_VISIBLE = "rates_visible"
-# Every field that holds a rate; who may not see rates reads null in each.
-RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents")
+# Money: rates and what they add up to, shown only to whoever may see rates.
+RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents", "budget_cents", "spent_cents")
 
 
 def rate_context(visible: bool) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pydantic import MISSING, AfterValidator, Field, StringConstraints
 from app.enums import ProjectVisibility
 from app.schemas.common import (
     ArchivableUpdate,
+    BudgetCents,
     EstimateSeconds,
     HourlyRateCents,
     Name,
@@ -35,6 +36,7 @@ class ProjectCreate(Schema):
             "hourly_rate_cents": 9500,
             "visibility": "public",
             "estimate_seconds": 360000,
+            "budget_cents": 3000000,
         }
     )
 
@@ -53,6 +55,10 @@ class ProjectCreate(Schema):
     )
     estimate_seconds: EstimateSeconds | None = Field(
         default=None, description="How long the project should take; null: no estimate."
+    )
+    budget_cents: BudgetCents | None = Field(
+        default=None,
+        description="What its billable time may cost, in the workspace's currency; null: none.",
     )
 
 
@@ -76,6 +82,9 @@ class ProjectUpdate(ArchivableUpdate):
     estimate_seconds: EstimateSeconds | MISSING | None = Field(
         MISSING, description="How long the project should take; null removes the estimate."
     )
+    budget_cents: BudgetCents | MISSING | None = Field(
+        MISSING, description="What its billable time may cost; null removes the budget."
+    )
 
 
 class ProjectRead(RatesHidden):
@@ -92,6 +101,10 @@ class ProjectRead(RatesHidden):
             "hourly_rate_cents": None,
             "visibility": "public",
             "estimate_seconds": 360000,
+            "budget_cents": 3000000,
+            "tracked_seconds": 288000,
+            "progress": 0.8,
+            "spent_cents": 2400000,
             "archived_at": None,
             "created_by_user_id": "9b2e4d61-3c7a-4f08-8e19-5a6d2c3b4e70",
             "version": 3,
@@ -114,6 +127,19 @@ class ProjectRead(RatesHidden):
         description="`public`: every member sees it; `private`: only admins and its members."
     )
     estimate_seconds: int | None = Field(description="How long it should take; null: no estimate.")
+    budget_cents: int | None = Field(
+        description="What its billable time may cost; null: none, or where the caller may "
+        "not see rates."
+    )
+    tracked_seconds: int = Field(description="The time of its finished entries, everyone's.")
+    progress: float | None = Field(
+        description="`tracked_seconds` over `estimate_seconds` (1.0 is the estimate, more is "
+        "over it); null without an estimate."
+    )
+    spent_cents: int | None = Field(
+        description="Its billable time at each entry's rate; null where the caller may not "
+        "see rates."
+    )
     archived_at: datetime | None
     created_by_user_id: uuid.UUID | None = Field(
         description="Who created it; null once their account is gone."

@@ -30,6 +30,9 @@ class ProjectFacts:
     # The project or its client is archived.
     archived: bool
     deleted: bool
+    # Targets whose crossing records an event (`app.services.progress`).
+    estimate_seconds: int | None = None
+    budget_cents: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Exports: the entries a list would show, streamed in batches as native CSV, Toggl's
-detailed CSV or JSON, in constant memory, for the API and the CLI alike."""
+detailed CSV, JSON or XLSX, in constant memory, for the API and the CLI alike."""
 
+import asyncio
 import csv
 import io
 import json
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from app.db.engine import Sessions
 from app.db.models import Client, Project, Tag, Task, TimeEntry, User, Workspace
 from app.pagination import SortKey
+from app.reports import xlsx
+from app.reports.cells import escape_formula
 from app.repositories.time_entries import TAG_IDS, EntryFilters, TimeEntryRepository
 
 BATCH_SIZE = 1000
@@ -24,19 +27,26 @@ OLDEST_FIRST = SortKey(TimeEntry.start_at, TimeEntry.id)
 
 
 class ExportFormat(StrEnum):
-    """An export's file format: the native CSV, Toggl's detailed CSV, or JSON."""
+    """An export's file format: the native CSV, Toggl's detailed CSV, JSON, or XLSX."""
 
     CSV = "csv"
     TOGGL_CSV = "toggl_csv"
     JSON = "json"
+    XLSX = "xlsx"
 
 
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.TOGGL_CSV: "text/csv; charset=utf-8",
     ExportFormat.JSON: "application/json",
+    ExportFormat.XLSX: xlsx.MEDIA_TYPE,
 }
-EXTENSIONS = {ExportFormat.CSV: "csv", ExportFormat.TOGGL_CSV: "csv", ExportFormat.JSON: "json"}
+EXTENSIONS = {
+    ExportFormat.CSV: "csv",
+    ExportFormat.TOGGL_CSV: "csv",
+    ExportFormat.JSON: "json",
+    ExportFormat.XLSX: "xlsx",
+}
 
 # Every field the native format needs to re-import an entry as it was.
 NATIVE_COLUMNS = [
@@ -94,23 +104,95 @@ async def export_entries(
     export_format: ExportFormat,
     *,
     batch_size: int = BATCH_SIZE,
-) -> AsyncIterator[str]:
-    """The export as text chunks, one batch of entries each, oldest first.
+    progress: Callable[[int], object] | None = None,
+) -> AsyncIterator[str | bytes]:
+    """The export as chunks (text; bytes for XLSX), one batch of entries each, oldest first.
+    `progress` hears how many entries each batch held.
 
     Each batch is its own keyset-paged statement on a reading session of its own, so an
     export holds no transaction open and no more than one batch in memory.
     """
+    batches = entry_batches(sessions, scope, filters, batch_size)
+    if export_format is ExportFormat.XLSX:
+        async for chunk in _workbook(scope, batches, progress):
+            yield chunk
+        return
     render = _renderer(scope, export_format)
     yield render.header
     first = True
-    async for rows, tag_names in _batches(sessions, scope, filters, batch_size):
+    async for rows, tag_names in batches:
         yield render.rows(rows, tag_names, first)
         first = False
+        if progress is not None:
+            progress(len(rows))
     if render.footer:
         yield render.footer
 
 
-async def _batches(
+async def _workbook(
+    scope: ExportScope,
+    batches: AsyncIterator[tuple[list[Any], dict[uuid.UUID, str]]],
+    progress: Callable[[int], object] | None,
+) -> AsyncIterator[bytes]:
+    """The entries as one sheet with a totals row, written to a temporary file in constant
+    memory, then streamed from it."""
+    columns = [
+        xlsx.Column("User", "text", 20),
+        xlsx.Column("Email", "text", 24),
+        xlsx.Column("Client", "text", 18),
+        xlsx.Column("Project", "text", 20),
+        xlsx.Column("Task", "text", 18),
+        xlsx.Column("Description", "text", 40),
+        xlsx.Column("Billable", "flag", 9),
+        xlsx.Column("Start", "datetime", 17),
+        xlsx.Column("End", "datetime", 17),
+        xlsx.Column("Duration", "duration", 10),
+        xlsx.Column("Tags", "text", 20),
+    ]
+    if scope.shows_rates:
+        columns += [xlsx.Column("Rate", "amount", 12), xlsx.Column("Amount", "amount", 12)]
+    book = xlsx.Workbook(scope.workspace.currency)
+    try:
+        sheet = book.sheet("Time entries", columns, ZoneInfo(scope.timezone))
+        total_seconds = total_rate_seconds = 0
+        async for rows, tag_names in batches:
+            for row in rows:
+                seconds = _duration(row)
+                values: list[Any] = [
+                    row.full_name,
+                    row.email,
+                    row.client_name,
+                    row.project_name,
+                    row.task_name,
+                    row.description,
+                    bool(row.billable),
+                    row.start_at,
+                    row.end_at,
+                    seconds,
+                    ", ".join(_tag_list(row, tag_names)),
+                ]
+                total_seconds += seconds or 0
+                if scope.shows_rates:
+                    rate = row.hourly_rate_cents if row.billable else None
+                    rate_seconds = (seconds or 0) * rate if rate is not None else None
+                    total_rate_seconds += rate_seconds or 0
+                    amount = None if rate_seconds is None else (rate_seconds + 1800) // 3600
+                    values += [rate, amount]
+                sheet.add(values)
+            if progress is not None:
+                progress(len(rows))
+        totals: list[Any] = ["Total", *[None] * 8, total_seconds, None]
+        if scope.shows_rates:
+            totals += [None, (total_rate_seconds + 1800) // 3600]
+        sheet.add(totals, bold=True)
+        await asyncio.to_thread(book.close)
+        for chunk in book.chunks():
+            yield chunk
+    finally:  # also when the client goes away halfway
+        book.discard()
+
+
+async def entry_batches(
     sessions: Sessions, scope: ExportScope, filters: EntryFilters, batch_size: int
 ) -> AsyncIterator[tuple[list[Any], dict[uuid.UUID, str]]]:
     workspace_id = scope.workspace.id
@@ -177,8 +259,13 @@ class _Renderer:
             text = ",\n".join(json.dumps(item, ensure_ascii=False) for item in rendered)
             return text if first else ",\n" + text
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(rendered)
+        csv.writer(buffer, lineterminator="\r\n").writerows([_cells(record) for record in rendered])
         return buffer.getvalue()
+
+
+def _cells(record: list[Any]) -> list[Any]:
+    """A CSV row whose texts a spreadsheet cannot run as formulas."""
+    return [escape_formula(value) if isinstance(value, str) else value for value in record]
 
 
 def _renderer(scope: ExportScope, export_format: ExportFormat) -> _Renderer:

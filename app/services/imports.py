@@ -41,10 +41,12 @@ from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus, Role
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportRunRepository
+from app.repositories.projects import ProjectRepository
 from app.security import hash_password
 from app.services import policies
 from app.services.caller import Caller
 from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
+from app.services.progress import Share, Targets, record_crossings
 
 BATCH_SIZE = 1000
 # A report lists this many failed rows at most; the count covers them all.
@@ -109,10 +111,30 @@ class ImportEngine:
     ) -> ImportReport:
         report = ImportReport()
         await self._load_catalog()
+        # Projects with an estimate or a budget: their totals before and after the run tell
+        # which thresholds the imported entries crossed (two statements, only if any).
+        targets = {
+            project.id: Targets(project.estimate_seconds, project.budget_cents)
+            for project in self._projects.values()
+            if Targets(project.estimate_seconds, project.budget_cents)
+        }
+        projects = ProjectRepository(self.session, self.workspace.id)
+        tracked_before = await projects.tracked(targets.keys())
         for batch in _batches(iter(rows), BATCH_SIZE):
             await self._import_batch(batch, report)
             if progress is not None:
                 progress(len(batch))
+        if targets and report.created:
+            tracked_after = await projects.tracked(targets.keys())
+            for project_id, project_targets in targets.items():
+                record_crossings(
+                    self.session,
+                    self.workspace.id,
+                    project_id,
+                    project_targets,
+                    Share(*tracked_before.get(project_id, (0, 0))),
+                    Share(*tracked_after.get(project_id, (0, 0))),
+                )
         events.record(
             self.session,
             workspace_id=self.workspace.id,

@@ -24,7 +24,7 @@ from app.repositories.time_entries import (
     TimeEntryRepository,
     WrittenEntry,
 )
-from app.services import entry_rules, policies
+from app.services import entry_rules, policies, progress
 from app.services.caller import Caller
 from app.services.entry_rules import INVALID_REFERENCE, ProjectFacts, TaskFacts
 
@@ -90,7 +90,9 @@ class TimeEntryService:
         if entry.end_at is None and await self._membership(entry.user_id) is None:
             raise Conflict("The entry's user is no longer a member; it cannot run here again.")
         await self._claim(entry.user_id, entry.start_at, entry.end_at, entry_id=entry.id)
-        return await self.entries.restore(entry)
+        restored = await self.entries.restore(entry)
+        await self._count_progress(restored.project_id, progress.NOTHING, _share(restored))
+        return restored
 
     # The timer
 
@@ -106,7 +108,9 @@ class TimeEntryService:
         entry = await self.running.get_for_user(self.caller.user_id)
         if entry is None or entry.workspace_id != self.workspace.id:
             raise NotFound("No time entry is running in this workspace.")
-        return await self.running.update(entry, {"end_at": utcnow()})
+        stopped = await self.running.update(entry, {"end_at": utcnow()})
+        await self._count_progress(stopped.project_id, progress.NOTHING, _share(stopped))
+        return stopped
 
     # Bulk: each entry succeeds or fails alone, inside a savepoint of its own.
 
@@ -232,12 +236,46 @@ class TimeEntryService:
         values = {name: value for name, value in after.items() if changed(name)}
         if source is not None:
             values["source"] = source
+        before_share = progress.NOTHING if entry is None else _share(entry)
         written = await self.entries.write(entry, values, tag_ids)
+        await self._count_progress(
+            after["project_id"],
+            before_share
+            if entry is not None and before["project_id"] == after["project_id"]
+            else progress.NOTHING,
+            _share(written),
+            project,
+        )
         # After the flush the object holds every column; its tags are the ones just written
         # or, unchanged, the ones it had: the response needs no read-back.
         if tag_ids is None:
             tag_ids = [] if entry is None else [tag.id for tag in entry.tags]
         return WrittenEntry(written, tag_ids)
+
+    async def _count_progress(
+        self,
+        project_id: uuid.UUID | None,
+        before: progress.Share,
+        after: progress.Share,
+        project: ProjectFacts | None = None,
+    ) -> None:
+        """Record the thresholds of the project's estimate or budget that this write moved
+        it across. `before` and `after` are the written entry's share of the project before
+        and after the write; one statement at most, and none when the share is unchanged or
+        the project (loaded for the write anyway) has no target."""
+        if project_id is None or before == after:
+            return
+        known = project if project is not None and project.id == project_id else None
+        if known is not None and not progress.Targets(known.estimate_seconds, known.budget_cents):
+            return
+        row = await self.references.progress(project_id)
+        if row is None:
+            return
+        targets = progress.Targets(row[0], row[1])
+        now = progress.Share(int(row[2]), int(row[3]))
+        progress.record_crossings(
+            self.session, self.workspace.id, project_id, targets, now - after + before, now
+        )
 
     async def _rate(self, after: dict[str, Any], project: ProjectFacts | None) -> int | None:
         if not after["billable"]:
@@ -296,6 +334,7 @@ class TimeEntryService:
                 if not stop_running:
                     raise Conflict(RUNNING_CONFLICT)
                 await self.running.update(running, {"end_at": start_at})
+                await self._count_progress(running.project_id, progress.NOTHING, _share(running))
         if self.workspace.prevent_overlaps:
             other = await self.entries.find_overlap(user_id, start_at, end_at, exclude_id=entry_id)
             if other is not None:
@@ -320,4 +359,13 @@ def _project_facts(row: Any) -> ProjectFacts | None:
         visible=bool(row[4]),
         archived=bool(row[5]),
         deleted=bool(row[6]),
+        estimate_seconds=row[7],
+        budget_cents=row[8],
     )
+
+
+def _share(entry: TimeEntry) -> progress.Share:
+    """What the entry, as it stands, gives its project's progress."""
+    if entry.deleted_at is not None:
+        return progress.NOTHING
+    return progress.share_of(entry.start_at, entry.end_at, entry.billable, entry.hourly_rate_cents)

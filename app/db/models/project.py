@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -39,6 +40,7 @@ class Project(Resource, InWorkspaceMixin, Base):
         Index(None, "workspace_id", "client_id"),
         CheckConstraint("hourly_rate_cents >= 0", name="rate_not_negative"),
         CheckConstraint("estimate_seconds > 0", name="estimate_positive"),
+        CheckConstraint("budget_cents > 0", name="budget_positive"),
     )
 
     client_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
@@ -50,6 +52,8 @@ class Project(Resource, InWorkspaceMixin, Base):
         str_enum(ProjectVisibility), default=ProjectVisibility.PUBLIC
     )
     estimate_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    # What its billable time may cost, in the workspace's currency.
+    budget_cents: Mapped[int | None] = mapped_column(BigInteger, default=None)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
