@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.api import (
     api_tokens,
+    approvals,
     auth,
     clients,
     events,
@@ -41,6 +42,7 @@ api_router.include_router(members.router)
 api_router.include_router(invitations.router)
 api_router.include_router(invitations.me_router)
 api_router.include_router(project_members.router)
+api_router.include_router(approvals.router)
 api_router.include_router(events.router)
 api_router.include_router(users.router)
 api_router.include_router(api_tokens.router)

@@ -10,7 +10,7 @@ from app.api.deps import (
 from app.api.etag import respond
 from app.api.problems import responses
 from app.api.time_entries import Tracking
-from app.repositories.time_entries import RunningEntryRepository
+from app.repositories.time_entries import RunningEntryRepository, WrittenEntry
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.time_entries import TimeEntryRead, TimerStart
 
@@ -58,5 +58,8 @@ async def get_my_timer(
     if entry is None:
         return Response(status_code=204)
     found = await WorkspaceRepository(session).get_membership(entry.workspace_id, caller.user_id)
+    # A running entry is never in closed time: every path that closes time refuses to close
+    # a running entry's start, and no entry starts running in closed time.
+    read = WrittenEntry(entry, [tag.id for tag in entry.tags], locked_reason=None)
     # Rates show as the caller's standing in the entry's workspace allows, if they still have one.
-    return respond(response, TimeEntryRead, entry, caller.in_workspace(*found) if found else caller)
+    return respond(response, TimeEntryRead, read, caller.in_workspace(*found) if found else caller)

@@ -95,7 +95,7 @@ class ArchivableUpdate(Schema):
 
 RATES_VISIBLE = "rates_visible"
 # Every field that holds a rate; who may not see rates reads null in each.
-RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents")
+RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents", "amount_cents")
 
 
 def rate_context(visible: bool) -> dict[str, Any]:
