@@ -1,7 +1,9 @@
 """Every path that writes entries refuses a change to closed time, with one problem type:
 the matrix of path, how the time is closed, and who asks."""
 
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import TimeEntry, User
 from app.db.types import utcnow
-from tests.closing import STATES, close, refused, this_week
+from app.enums import ApprovalState, LockReason
+from app.errors import PeriodLocked
+from app.repositories.closed_time import ClosingApproval
+from app.services.closed_time import ClosedTime
+from tests.closing import STATES, WEEK, close, refused, this_week
 from tests.factories import Team, auth_headers, make_entry
+from tests.problems import assert_problem
 from tests.tracking import at, entries_url, iso, timer_url
 
 PERIOD_LOCKED = "urn:timesheet:problem:period-locked"
@@ -24,7 +31,7 @@ def assert_locked(response: Response, *, refused: bool, done: int) -> None:
     if not refused:
         assert response.status_code == done, response.text
         return
-    assert response.status_code == 409, response.text
+    assert_problem(response, 409)
     body = response.json()
     assert body["type"] == PERIOD_LOCKED, body
     # The detail names the period: its dates, or the instant time is closed before.
@@ -243,3 +250,28 @@ async def test_an_import_row_into_closed_time_fails_with_its_line(
         assert "2024-04-22 to 2024-04-29" in error["reason"] or "2024-04-29" in error["reason"]
     else:
         assert (run["created_count"], run["failed_count"]) == (2, 0)
+
+
+def test_the_rule_itself() -> None:
+    """Half-open periods, `locked_before` exclusive, and a submitted period closed to its
+    person alone."""
+    person, admin = uuid.uuid4(), uuid.uuid4()
+    week = ClosingApproval(uuid.uuid4(), person, ApprovalState.SUBMITTED, at(0), at(0, 7), *WEEK)
+    for actor, refused_ in ((person, True), (admin, False)):
+        closed = ClosedTime(actor, None, [week])
+        for start, inside in ((at(0), True), (at(0, 7), False), (at(-1), False)):
+            if inside and refused_:
+                with pytest.raises(PeriodLocked, match="2024-04-22 to 2024-04-29"):
+                    closed.check(person, start)
+            else:
+                closed.check(person, start)
+            assert closed.reason(person, start) == (LockReason.SUBMITTED if inside else None)
+        closed.check(admin, at(0))  # another person's time is not in the period
+    approved = ClosedTime(admin, None, [replace(week, state=ApprovalState.APPROVED)])
+    with pytest.raises(PeriodLocked, match="closed to everyone"):
+        approved.check(person, at(9, 3))
+    before = ClosedTime(admin, at(0), [])
+    with pytest.raises(PeriodLocked, match="2024-04-22T00:00:00Z"):
+        before.check(person, at(-0.001))
+    before.check(person, at(0))
+    assert before.reason(person, at(-1)) is LockReason.CLOSED_PERIOD

@@ -22,7 +22,8 @@ me_router = authenticated_router("/users/me/timer", tag="timer")
     "/start",
     status_code=201,
     summary="Start the timer",
-    description="Stops the caller's running entry first, in whichever workspace it runs.",
+    description="Stops the caller's running entry first, in whichever workspace it runs. 409 "
+    "`period-locked` when now is in closed time for the caller.",
     responses=responses(409, 422),
 )
 async def start_timer(
@@ -35,7 +36,9 @@ async def start_timer(
 @router.post(
     "/stop",
     summary="Stop the timer",
-    description="Ends the caller's running entry in this workspace now; 404 when none runs.",
+    description="Ends the caller's running entry in this workspace now; 404 when none runs, "
+    "409 `period-locked` when its time is closed.",
+    responses=responses(409),
 )
 async def stop_timer(
     caller: WorkspaceCaller, tracking: Tracking, response: Response
