@@ -7,11 +7,21 @@ closed, in the statement that reads it, so a page of entries costs no extra stat
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, String, and_, case, literal_column, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    exists,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -55,6 +65,24 @@ LOCK_REASON = case(
     (TimeEntry.start_at < _LOCKED_BEFORE, literal_column(f"'{LockReason.CLOSED_PERIOD}'")),
     else_=APPROVAL_STATE,
 ).label("locked_reason")
+
+
+def in_period(states: Sequence[ApprovalState] = CLOSING_STATES) -> ColumnElement[bool]:
+    """Entries whose start falls in a period of their person in one of `states`: the
+    filters' form of `APPROVAL_STATE`, a semi-join the planner runs before paging."""
+    covering = aliased(Approval)
+    return exists().where(
+        covers(covering, TimeEntry),  # type: ignore[arg-type]
+        covering.state.in_(states),
+    )
+
+
+def in_closed_time() -> ColumnElement[bool]:
+    """Entries whose time is closed, for any reason: the filters' form of `LOCK_REASON`."""
+    # Spelled so that it is false, never null, without a `locked_before`: negated, the
+    # open entries are then those it is false for.
+    before = and_(_LOCKED_BEFORE.is_not(None), TimeEntry.start_at < _LOCKED_BEFORE)
+    return or_(before, in_period())
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from sqlalchemy.orm import aliased, selectinload
 from app.db import events
 from app.db.models import Membership, Project, TimeEntry, User, time_entry_tags
 from app.db.types import utcnow
-from app.enums import LockReason
+from app.enums import ApprovalState, LockReason
 from app.repositories.base import Repository, ScopedRepository
-from app.repositories.closed_time import APPROVAL_STATE, LOCK_REASON
+from app.repositories.closed_time import LOCK_REASON, in_closed_time, in_period
 
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
 
@@ -161,13 +161,13 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             conditions.append(TimeEntry.description.icontains(filters.q, autoescape=True))
         if filters.updated_since is not None:
             conditions.append(TimeEntry.updated_at >= filters.updated_since)
-        if filters.approval is not None:
-            state = APPROVAL_STATE
-            open_ = filters.approval == "open"
-            conditions.append(state.is_(None) if open_ else state == filters.approval)
+        if filters.approval == "open":
+            conditions.append(~in_period())
+        elif filters.approval is not None:
+            conditions.append(in_period([ApprovalState(filters.approval)]))
         if filters.locked is not None:
-            reason = LOCK_REASON.element
-            conditions.append(reason.is_not(None) if filters.locked else reason.is_(None))
+            closed = in_closed_time()
+            conditions.append(closed if filters.locked else ~closed)
         return statement.where(*conditions)
 
     async def get_many(
