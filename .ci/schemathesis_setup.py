@@ -64,6 +64,12 @@ def main() -> None:
         "TIMESHEET_TASK_ID": task_id,
         "TIMESHEET_TAG_ID": tag_id,
         "TIMESHEET_ENTRY_ID": created(client, f"{workspace}/time-entries", entry),
+        # A week before the entry's, so that the entry stays open to edits.
+        "TIMESHEET_APPROVAL_ID": created(
+            client,
+            f"{workspace}/approvals",
+            {"period_start": "2024-04-29", "period_end": "2024-05-06"},
+        ),
     }
     for name, value in variables.items():
         print(f"export {name}={shlex.quote(value)}")

@@ -79,3 +79,35 @@ class EventOrigin(StrEnum):
     API = "api"
     CLI = "cli"
     IMPORT = "import"
+
+
+class ApprovalState(StrEnum):
+    """Where a submitted period of someone's time stands.
+
+    `submitted` waits for a decision; `approved` and `rejected` are decisions; `withdrawn`
+    is the submitter taking it back; `reopened` is an approval an admin undid. Only a
+    submitted or approved period closes time; the others are history.
+    """
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
+
+
+class LockReason(StrEnum):
+    """Why an entry's time is closed: before the workspace's `locked_before`, or inside a
+    period of its user that is submitted (closed to that user) or approved (to everyone)."""
+
+    CLOSED_PERIOD = "closed_period"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+
+
+class ApprovalFilter(StrEnum):
+    """Entries by the period their start falls in: approved, submitted, or neither."""
+
+    APPROVED = "approved"
+    SUBMITTED = "submitted"
+    OPEN = "open"

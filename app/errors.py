@@ -7,6 +7,7 @@ name the input field it is about, as a path (`("tag_ids", 2)`), never as a reque
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 FieldPath = tuple[str | int, ...]
 
@@ -22,6 +23,9 @@ class FieldProblem:
 
 class DomainError(Exception):
     default_detail = "The request cannot be completed."
+    # A kind of error clients must tell apart from others of its status names its own
+    # problem type (`urn:timesheet:problem:<problem_type>`); the rest share their status's.
+    problem_type: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -66,6 +70,14 @@ class Duplicate(Conflict):
     """A unique rule refused the write."""
 
     default_detail = "This conflicts with an existing record."
+
+
+class PeriodLocked(Conflict):
+    """The change would touch closed time: before the workspace's `locked_before`, or in a
+    submitted or approved period. The detail names the period."""
+
+    default_detail = "This time is closed."
+    problem_type = "period-locked"
 
 
 class InvalidInput(DomainError):

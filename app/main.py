@@ -51,6 +51,11 @@ TAGS = [
         "description": "Tracked time: list, sync, create, change, delete, in bulk, and export.",
     },
     {"name": "timer", "description": "The running entry: start, stop, and read it."},
+    {
+        "name": "approvals",
+        "description": "Periods of time submitted by their person, approved or rejected by an "
+        "admin or the owner, withdrawn or reopened; submitted and approved time is closed.",
+    },
     {"name": "reports", "description": "Tracked time totalled by project, person, day and more."},
     {"name": "imports", "description": "Uploads of other trackers' exports, and their results."},
     {"name": "events", "description": "Every change in a workspace: who made it, how, and what."},

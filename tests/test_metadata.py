@@ -7,6 +7,7 @@ import textwrap
 
 EXPECTED_TABLES = {
     "api_tokens",
+    "approvals",
     "attempt_counters",
     "clients",
     "event_counters",

@@ -1,6 +1,7 @@
 """The hot routes render their JSON straight from rows: it must be the JSON their schema
 describes, for every kind of row and reader."""
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -11,7 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.rendering import render_one, render_page
 from app.pagination import PageResult
 from app.repositories.memberships import MembershipRepository
-from app.repositories.time_entries import RunningEntryRepository, TimeEntryRepository
+from app.repositories.time_entries import (
+    RunningEntryRepository,
+    TimeEntryRepository,
+    WrittenEntry,
+)
 from app.schemas.common import Page, rate_context
 from app.schemas.time_entries import TimeEntryRead
 from app.services.caller import Caller, SignIn
@@ -52,10 +57,16 @@ async def test_rendered_rows_are_what_the_schema_makes_of_them(
         await make_tag(session, team.workspace),
         await make_tag(session, team.workspace),
     )
-    running = await make_entry(session, team.workspace, team.member, end_at=None)
+    running = await make_entry(
+        session, team.workspace, team.member, start_at=at(9, day=4), end_at=None
+    )
     deleted = await make_entry(session, team.workspace, team.member, start_at=at(2, day=3))
     await session.flush()
     deleted.deleted_at = deleted.start_at
+    await session.flush()
+    # The finished entry starts in closed time: its reads say why.
+    team.workspace.locked_before = finished.start_at + timedelta(minutes=1)
+    assert running.start_at > team.workspace.locked_before
     await session.flush()
     caller = await caller_of(session, team, role)
     rates_visible = role == "owner"
@@ -64,17 +75,19 @@ async def test_rendered_rows_are_what_the_schema_makes_of_them(
         await entries.get_row(entry.id, include_deleted=True)
         for entry in (finished, running, deleted)
     ]
+    assert [row.locked_reason for row in rows] == ["closed_period", None, None]
     for row in rows:
         body = orjson.loads(render_one(TimeEntryRead, row, caller).body)
         expected = schema_json(row, rates_visible)
         if row.end_at is None:  # a running entry's duration counts up between the two
             assert abs(body.pop("duration_seconds") - expected.pop("duration_seconds")) <= 1
         assert body == expected
-    # An ORM entry with its tags loaded (the timer's stop renders one).
+    # An entry just written, as writes hand it to the response.
     orm_entry = await RunningEntryRepository(session).get_for_user(team.member.id)
     assert orm_entry is not None
-    body = orjson.loads(render_one(TimeEntryRead, orm_entry, caller).body)
-    expected = schema_json(orm_entry, rates_visible)
+    written = WrittenEntry(orm_entry, [tag.id for tag in orm_entry.tags], locked_reason=None)
+    body = orjson.loads(render_one(TimeEntryRead, written, caller).body)
+    expected = schema_json(written, rates_visible)
     body.pop("duration_seconds"), expected.pop("duration_seconds")
     assert body == expected
 

@@ -90,10 +90,12 @@ async def test_a_time_entry_patch_reads_once_and_writes_once(
     )
     assert response.status_code == 200, response.text
     assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
-    # The caller with their membership, the entry with its tags (two), the update, the
-    # event's number and the event; the response is rendered from what was written, with
-    # no read-back.
-    assert len(statements) == 6, statements
+    # The caller with their membership, the entry with its tags (two), the lock on the
+    # entry's user and its closed time (so that no decision on its period, nor a move of
+    # `locked_before`, slips between the check and the write), the update, the event's
+    # number and the event; the response is rendered from what was written, with no
+    # read-back.
+    assert len(statements) == 8, statements
 
 
 @pytest.mark.committed
@@ -122,10 +124,11 @@ async def test_creating_an_entry_checks_its_references_and_inserts(
     assert response.json()["tag_ids"] == [str(tag.id)]
     assert response.json()["hourly_rate_cents"] is None  # members do not see rates here
     # The caller, the project as the caller meets it with the live tags among those named
-    # (one statement), the entry, its tag links, the event's number and the event.
-    # Overlaps are allowed in this workspace and the entry is finished: nothing to lock.
+    # (one statement), the lock on the user and their closed time (a write into a period
+    # being decided waits for the decision), the entry, its tag links, the event's number
+    # and the event.
     kinds = [statement.split()[0] for statement in statements]
-    assert kinds == ["SELECT", "SELECT"] + ["INSERT"] * 4, statements
+    assert kinds == ["SELECT"] * 4 + ["INSERT"] * 4, statements
 
 
 @pytest.mark.committed

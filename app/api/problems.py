@@ -70,9 +70,25 @@ def _slug(status: int) -> str:
     return "validation-error" if status == 422 else reason_phrase(status).lower().replace(" ", "-")
 
 
+def _subclasses(kind: type[DomainError]) -> list[type[DomainError]]:
+    return [kind, *(sub for direct in kind.__subclasses__() for sub in _subclasses(direct))]
+
+
+def status_of(error: DomainError | type[DomainError]) -> int:
+    kind = error if isinstance(error, type) else type(error)
+    for ancestor in kind.__mro__:
+        if ancestor in _STATUSES:
+            return _STATUSES[ancestor]
+    return 500
+
+
 _TYPED_STATUSES = sorted({*_STATUSES.values(), *_FRAMEWORK_STATUSES})
-# Every `type` a problem can have, derived from the statuses answered, so the list the
-# OpenAPI document gives cannot drift from what the handlers send.
+# Errors with a type of their own (`DomainError.problem_type`), by that type's slug.
+_OWN_TYPES = {
+    kind.problem_type: kind for kind in _subclasses(DomainError) if kind.problem_type is not None
+}
+# Every `type` a problem can have, derived from the statuses answered and the errors that
+# name their own, so the list the OpenAPI document gives cannot drift from what is sent.
 ProblemType = StrEnum(  # type: ignore[misc]
     "ProblemType",
     {
@@ -80,6 +96,7 @@ ProblemType = StrEnum(  # type: ignore[misc]
             _slug(status).upper().replace("-", "_"): PROBLEM_TYPE_BASE + _slug(status)
             for status in _TYPED_STATUSES
         },
+        **{slug.upper().replace("-", "_"): PROBLEM_TYPE_BASE + slug for slug in _OWN_TYPES},
         "UNTYPED": UNTYPED_PROBLEM,
     },
     module=__name__,
@@ -89,6 +106,13 @@ ProblemType.__doc__ = "\n".join(
         "What went wrong, by the status it is answered with:",
         "",
         *(f"- `{PROBLEM_TYPE_BASE}{_slug(status)}`: {status}" for status in _TYPED_STATUSES),
+        *(
+            f"- `{PROBLEM_TYPE_BASE}{slug}`: {status_of(kind)}; "
+            + " ".join(kind.__doc__.split()).split(". ")[0]
+            + "."
+            for slug, kind in _OWN_TYPES.items()
+            if kind.__doc__
+        ),
         f"- `{UNTYPED_PROBLEM}`: any other status, with no meaning beyond it.",
     ]
 )
@@ -148,11 +172,11 @@ class Problem(BaseModel):
     )
 
 
-def status_of(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in _STATUSES:
-            return _STATUSES[kind]
-    return 500
+def error_type(error: DomainError) -> ProblemType:
+    """The type of the problem `error` is answered with: its own, or its status's."""
+    if error.problem_type is not None:
+        return ProblemType(PROBLEM_TYPE_BASE + error.problem_type)
+    return problem_type(status_of(error))
 
 
 def problem_response(
@@ -161,9 +185,10 @@ def problem_response(
     *,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    type: ProblemType | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": problem_type(status).value,
+        "type": (type or problem_type(status)).value,
         "title": reason_phrase(status),
         "status": status,
         "detail": detail,
@@ -188,7 +213,9 @@ def domain_error_response(error: DomainError) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, TooManyAttempts | Unavailable):
         headers["Retry-After"] = str(error.retry_after)
-    return problem_response(status, error.detail, errors=errors or None, headers=headers)
+    return problem_response(
+        status, error.detail, errors=errors or None, headers=headers, type=error_type(error)
+    )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

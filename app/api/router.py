@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from app.api import (
     api_tokens,
+    approvals,
     auth,
     clients,
     events,
@@ -50,6 +51,7 @@ API_ROUTERS = (
     invitations.router,
     invitations.me_router,
     project_members.router,
+    approvals.router,
     events.router,
     users.router,
     api_tokens.router,

@@ -105,7 +105,8 @@ async def list_time_entries(
     "",
     status_code=201,
     summary="Create a time entry",
-    description="With `end_at` a finished entry; without, a running one (409 if one runs).",
+    description="With `end_at` a finished entry; without, a running one (409 if one runs). "
+    "409 `period-locked` when its time is closed.",
     responses=responses(403, 409, 422),
     response_model=TimeEntryRead,
 )
@@ -119,7 +120,8 @@ async def create_time_entry(
 @router.patch(
     "",
     summary="Change many time entries",
-    description="Applies the same changes to each entry; every id gets its own result.",
+    description="Applies the same changes to each entry; every id gets its own result (409 "
+    "for an entry whose time is closed, while the others go on).",
     responses=responses(422),
 )
 async def bulk_update_time_entries(
@@ -160,7 +162,8 @@ async def get_time_entry(
     summary="Update a time entry",
     description="Absent fields stay as they are. Setting `end_at` stops a running entry. With "
     "`If-Match`, the change happens only if nobody changed the entry since that read (412 "
-    "otherwise). 409 when the workspace prevents overlaps and the new times clash.",
+    "otherwise). 409 when the workspace prevents overlaps and the new times clash, and "
+    "`period-locked` when the entry's time, before or after the change, is closed.",
     responses=responses(403, 409, 412, 422),
     response_model=TimeEntryRead,
 )
@@ -176,8 +179,8 @@ async def update_time_entry(
     status_code=204,
     summary="Delete a time entry",
     description="The entry is marked deleted: lists leave it out unless `include_deleted=true`, "
-    "and `restore` brings it back.",
-    responses=responses(412),
+    "and `restore` brings it back. 409 `period-locked` when its time is closed.",
+    responses=responses(409, 412),
 )
 async def delete_time_entry(entry: EditedEntry, tracking: Tracking) -> None:
     await tracking.delete(entry)
@@ -187,7 +190,7 @@ async def delete_time_entry(entry: EditedEntry, tracking: Tracking) -> None:
     "/{entry_id}/restore",
     summary="Restore a deleted time entry",
     description="409 when the entry would now overlap another (where the workspace prevents "
-    "overlaps) or would be a second running entry.",
+    "overlaps), would be a second running entry, or its time is closed (`period-locked`).",
     responses=responses(409),
 )
 async def restore_time_entry(

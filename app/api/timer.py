@@ -11,7 +11,7 @@ from app.api.etag import respond
 from app.api.problems import responses
 from app.api.rendering import render_one
 from app.api.time_entries import Tracking
-from app.repositories.time_entries import RunningEntryRepository
+from app.repositories.time_entries import RunningEntryRepository, WrittenEntry
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.time_entries import TimeEntryRead, TimerStart
 
@@ -23,7 +23,8 @@ me_router = authenticated_router("/users/me/timer", tag="timer")
     "/start",
     status_code=201,
     summary="Start the timer",
-    description="Stops the caller's running entry first, in whichever workspace it runs.",
+    description="Stops the caller's running entry first, in whichever workspace it runs. 409 "
+    "`period-locked` when now is in closed time for the caller.",
     responses=responses(409, 422),
     response_model=TimeEntryRead,
 )
@@ -35,7 +36,9 @@ async def start_timer(body: TimerStart, caller: WorkspaceCaller, tracking: Track
 @router.post(
     "/stop",
     summary="Stop the timer",
-    description="Ends the caller's running entry in this workspace now; 404 when none runs.",
+    description="Ends the caller's running entry in this workspace now; 404 when none runs, "
+    "409 `period-locked` when its time is closed.",
+    responses=responses(409),
     response_model=TimeEntryRead,
 )
 async def stop_timer(caller: WorkspaceCaller, tracking: Tracking) -> Response:
@@ -57,5 +60,8 @@ async def get_my_timer(
     if entry is None:
         return Response(status_code=204)
     found = await WorkspaceRepository(session).get_membership(entry.workspace_id, caller.user_id)
+    # A running entry is never in closed time: every path that closes time refuses to close
+    # a running entry's start, and no entry starts running in closed time.
+    read = WrittenEntry(entry, [tag.id for tag in entry.tags], locked_reason=None)
     # Rates show as the caller's standing in the entry's workspace allows, if they still have one.
-    return respond(response, TimeEntryRead, entry, caller.in_workspace(*found) if found else caller)
+    return respond(response, TimeEntryRead, read, caller.in_workspace(*found) if found else caller)

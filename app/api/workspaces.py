@@ -107,8 +107,9 @@ async def get_workspace(caller: WorkspaceCaller, response: Response) -> Workspac
 @workspace_router.patch(
     "",
     summary="Update a workspace",
-    description="Admins only. Absent fields stay as they are; 412 when `If-Match` is stale.",
-    responses=responses(403, 412, 422),
+    description="Admins only. Absent fields stay as they are; 412 when `If-Match` is stale. "
+    "Moving `locked_before` past a running entry's start is a 409 naming the entries.",
+    responses=responses(403, 409, 412, 422),
 )
 async def update_workspace(
     body: WorkspaceUpdate,

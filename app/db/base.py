@@ -26,7 +26,10 @@ class EventSubject:
     `name` starts each event type (`client.created`); `id_attribute` names the subject's id
     as the API names it; `hidden` columns never enter an event's data; `collections` adds
     the ids of a loaded relationship (`{"tag_ids": "tags"}`); a `timed` subject (an entry)
-    that starts without an end or gets one is `timer.started` or `timer.stopped`.
+    that starts without an end or gets one is `timer.started` or `timer.stopped`. A subject
+    with a `state_field` is named by its state: created, it is `<name>.<state>`
+    (`approval.submitted`); a change of that field is `<name>.<new state>`
+    (`approval.approved`), so the states are past participles.
     """
 
     name: str
@@ -34,6 +37,7 @@ class EventSubject:
     hidden: frozenset[str] = frozenset()
     collections: Mapping[str, str] = field(default_factory=dict)
     timed: bool = False
+    state_field: str | None = None
 
 
 class Base(DeclarativeBase):

@@ -20,7 +20,7 @@ Events that are no row's change (an import's summary) are added with `record`.
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -120,6 +120,8 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     return value
@@ -193,12 +195,17 @@ def _describe(
 def _event_type(
     subject: EventSubject, change: str, after: dict[str, Any], previous: dict[str, Any]
 ) -> str:
+    state = subject.state_field
     if change == "created":
+        if state is not None:
+            return f"{subject.name}.{after[state]}"
         if subject.timed and after.get("end_at") is None:
             return "timer.started"
         return f"{subject.name}.created"
     if change == "deleted":
         return f"{subject.name}.deleted"
+    if state is not None and state in previous:
+        return f"{subject.name}.{after[state]}"
     if "deleted_at" in previous:
         return f"{subject.name}.{'deleted' if after['deleted_at'] else 'restored'}"
     if subject.timed and "end_at" in previous and previous["end_at"] is None:

@@ -15,6 +15,8 @@ from app.repositories.projects import visible_to
 # Subjects every member sees the events of, and those that hang off a project.
 _OPEN_CATALOG = ("client", "tag")
 _PROJECT_CATALOG = ("project", "task")
+# Subjects a member sees the events of when they are about their own time.
+_OWN = ("time_entry", "approval")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def type_condition(patterns: Sequence[str]) -> ColumnElement[bool]:
 
 class EventRepository(ScopedRepository[Event]):
     """Events of one workspace; built with `viewer_id`, only those that member may read:
-    the events of their own entries and of the clients, tags, projects and tasks they see."""
+    the events of their own entries and approvals, and of the clients, tags, projects and
+    tasks they see."""
 
     model = Event
     not_found_detail = "Event not found."
@@ -60,7 +63,7 @@ class EventRepository(ScopedRepository[Event]):
         )
         return statement.where(
             or_(
-                and_(Event.subject_type == "time_entry", Event.user_id == self.viewer_id),
+                and_(Event.subject_type.in_(_OWN), Event.user_id == self.viewer_id),
                 Event.subject_type.in_(_OPEN_CATALOG),
                 and_(
                     Event.subject_type.in_(_PROJECT_CATALOG),

@@ -5,11 +5,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Row, and_, case, func, literal, null
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Row,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    type_coerce,
+)
 from sqlalchemy.sql import Join
 
 from app.db.expressions import elapsed_seconds
-from app.db.models import Client, Project, Tag, Task, TimeEntry, User, time_entry_tags
+from app.db.models import Approval, Client, Project, Tag, Task, TimeEntry, User, time_entry_tags
+from app.repositories.closed_time import covers
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 
 
@@ -44,6 +57,8 @@ def _joined(joins: Sequence[str]) -> FromClause:
         "user": (User, User.id == TimeEntry.user_id),
         "tag_link": (time_entry_tags, time_entry_tags.c.time_entry_id == TimeEntry.id),
         "tag": (Tag, Tag.id == time_entry_tags.c.tag_id),
+        # At most one: a person's submitted and approved periods never overlap.
+        "approval": (Approval, covers(Approval, TimeEntry)),  # type: ignore[arg-type]
     }
     for name in ons:
         if name in joins:
@@ -60,6 +75,11 @@ DIMENSIONS: dict[str, Dimension] = {
     "tag": Dimension(time_entry_tags.c.tag_id, Tag.name, ("tag_link", "tag")),
     "billable": Dimension(TimeEntry.billable),
     "description": Dimension(TimeEntry.description),
+    # `approved`, `submitted`, or `open` for an entry in neither.
+    "approval": Dimension(
+        func.coalesce(type_coerce(Approval.state, String), literal_column("'open'")),
+        joins=("approval",),
+    ),
 }
 
 

@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from app.db import events
-from app.db.models import Project, TimeEntry, User, time_entry_tags
+from app.db.models import Membership, Project, TimeEntry, User, time_entry_tags
 from app.db.types import utcnow
+from app.enums import ApprovalState, LockReason
 from app.repositories.base import Repository, ScopedRepository
+from app.repositories.closed_time import LOCK_REASON, in_closed_time, in_period
 
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
 
@@ -34,11 +36,15 @@ EntryRow = Row[Any]
 
 
 class WrittenEntry:
-    """An entry just written, as reads render it: the object's columns and its tag ids."""
+    """An entry just written, as reads render it: the object's columns, its tag ids, and
+    why its time is closed (None: open), as the write's closed-time check found it."""
 
-    def __init__(self, entry: TimeEntry, tag_ids: Iterable[uuid.UUID]) -> None:
+    def __init__(
+        self, entry: TimeEntry, tag_ids: Iterable[uuid.UUID], locked_reason: LockReason | None
+    ) -> None:
         self.entry = entry
         self.tag_ids = sorted(tag_ids)
+        self.locked_reason = locked_reason
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.entry, name)
@@ -52,8 +58,13 @@ TAG_IDS = (
     .scalar_subquery()
     .label("tag_ids")
 )
-# What reads render: every column but the importer's bookkeeping, and the tags.
-_READ_COLUMNS = (*(column for column in _ENTRIES.c if column.key != "external_id"), TAG_IDS)
+# What reads render: every column but the importer's bookkeeping, the tags, and why the
+# entry is closed.
+_READ_COLUMNS = (
+    *(column for column in _ENTRIES.c if column.key != "external_id"),
+    TAG_IDS,
+    LOCK_REASON,
+)
 
 
 @cache
@@ -87,6 +98,10 @@ class EntryFilters:
     q: str | None = None
     updated_since: datetime | None = None
     include_deleted: bool = False
+    # `submitted`, `approved`, or `open` (in no submitted or approved period).
+    approval: str | None = None
+    # Whether the entry's time is closed, for whatever reason (`LockReason`).
+    locked: bool | None = None
 
 
 class TimeEntryRepository(ScopedRepository[TimeEntry]):
@@ -173,6 +188,13 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             conditions.append(_ENTRIES.c.description.icontains(filters.q, autoescape=True))
         if filters.updated_since is not None:
             conditions.append(_ENTRIES.c.updated_at >= filters.updated_since)
+        if filters.approval == "open":
+            conditions.append(~in_period())
+        elif filters.approval is not None:
+            conditions.append(in_period([ApprovalState(filters.approval)]))
+        if filters.locked is not None:
+            closed = in_closed_time()
+            conditions.append(closed if filters.locked else ~closed)
         return statement.where(*conditions)
 
     async def get_many(
@@ -194,6 +216,24 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         """
         statement = select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update()
         await self.session.execute(statement)
+
+    async def user_ids(self) -> set[uuid.UUID]:
+        """Everyone with time in the workspace: its members and whoever has entries here."""
+        members = select(Membership.user_id).where(Membership.workspace_id == self.workspace_id)
+        tracked = (
+            select(TimeEntry.user_id).where(TimeEntry.workspace_id == self.workspace_id).distinct()
+        )
+        return set(await self.session.scalars(members.union(tracked)))
+
+    async def running_before(self, instant: datetime) -> list[uuid.UUID]:
+        """The live running entries of the workspace that started before `instant`."""
+        statement = select(TimeEntry.id).where(
+            TimeEntry.workspace_id == self.workspace_id,
+            TimeEntry.end_at.is_(None),
+            TimeEntry.deleted_at.is_(None),
+            TimeEntry.start_at < instant,
+        )
+        return list(await self.session.scalars(statement.order_by(TimeEntry.start_at)))
 
     async def find_overlap(
         self,

@@ -96,7 +96,13 @@ class ArchivableUpdate(Schema):
 
 RATES_VISIBLE = "rates_visible"
 # Money: rates and what they add up to, shown only to whoever may see rates.
-RATE_FIELDS = ("hourly_rate_cents", "default_hourly_rate_cents", "budget_cents", "spent_cents")
+RATE_FIELDS = (
+    "hourly_rate_cents",
+    "default_hourly_rate_cents",
+    "budget_cents",
+    "spent_cents",
+    "amount_cents",
+)
 
 
 def rate_context(visible: bool) -> dict[str, Any]:

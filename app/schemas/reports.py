@@ -21,6 +21,7 @@ class ReportGroup(StrEnum):
     TAG = "tag"
     BILLABLE = "billable"
     DESCRIPTION = "description"
+    APPROVAL = "approval"
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
@@ -105,7 +106,7 @@ class SummaryGroup(Totals):
     key: str | bool | None = Field(
         description="The id (projects, clients, tasks, users, tags; null for none), the "
         "first day as YYYY-MM-DD (day, week), YYYY-MM (month), true/false (billable), "
-        "or the text (description)."
+        "the text (description), or `approved`/`submitted`/`open` (approval)."
     )
     label: str = Field(
         description="The key for people: a name, a date, `Billable`/`Non-billable`, or the text."

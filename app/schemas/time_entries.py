@@ -7,7 +7,7 @@ from pydantic import MISSING, AliasChoices, BaseModel, Field, computed_field, fi
 
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
-from app.enums import EntrySource
+from app.enums import ApprovalFilter, EntrySource, LockReason
 from app.pagination import MAX_LIMIT
 from app.schemas.common import IdList, Input, RatesHidden, Schema, SearchText, UTCDatetime, examples
 
@@ -108,7 +108,9 @@ class TimeEntryRead(RatesHidden):
             "created_at": "2026-11-03T08:00:00Z",
             "updated_at": "2026-11-03T09:30:00Z",
             "deleted_at": None,
+            "locked_reason": None,
             "duration_seconds": 5400,
+            "locked": False,
         }
     )
 
@@ -133,6 +135,12 @@ class TimeEntryRead(RatesHidden):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    locked_reason: LockReason | None = Field(
+        description="Why the entry's time is closed: `closed_period` (it starts before the "
+        "workspace's `locked_before`; closed to everyone), `submitted` (in a submitted period "
+        "of its person; closed to them, admins may still correct it), `approved` (in an "
+        "approved period; closed to everyone). Null: open."
+    )
 
     @field_validator("tag_ids", mode="before")
     @classmethod
@@ -150,13 +158,20 @@ class TimeEntryRead(RatesHidden):
         """Whole seconds; a running entry counts up to now."""
         return int(((self.end_at or utcnow()) - self.start_at).total_seconds())
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def locked(self) -> bool:
+        """Whether the entry's time is closed; `locked_reason` says why and to whom."""
+        return self.locked_reason is not None
+
     @classmethod
     def render(cls, row: Any, *, rates_visible: bool) -> dict[str, Any]:
-        """This schema's JSON of `row` (a read row, an entry just written or an ORM entry),
-        built straight from it: `model_validate` then `model_dump(mode="json")` give the
+        """This schema's JSON of `row` (a read row or an entry just written), built straight
+        from it: `model_validate` then `model_dump(mode="json")` give the
         same (tests hold them equal) at several times the cost, on the hottest routes."""
         tags = row.tag_ids if hasattr(row, "tag_ids") else row.tags
         end_at = row.end_at
+        locked_reason = row.locked_reason
         return {
             "id": row.id,
             "workspace_id": row.workspace_id,
@@ -174,7 +189,9 @@ class TimeEntryRead(RatesHidden):
             "created_at": row.created_at,
             "updated_at": row.updated_at,
             "deleted_at": row.deleted_at,
+            "locked_reason": locked_reason,
             "duration_seconds": int(((end_at or utcnow()) - row.start_at).total_seconds()),
+            "locked": locked_reason is not None,
         }
 
 
@@ -202,6 +219,14 @@ class EntryCriteria(Input):
     )
     q: SearchText | None = Field(
         default=None, description="Description contains.", examples=["review"]
+    )
+    approval: ApprovalFilter | None = Field(
+        default=None,
+        description="Entries in an `approved` period, a `submitted` one, or in none (`open`).",
+    )
+    locked: bool | None = Field(
+        default=None,
+        description="`true`: entries in closed time (any reason); `false`: the others.",
     )
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import MISSING, Field, StringConstraints
 
 from app.enums import Role
-from app.schemas.common import HourlyRateCents, Name, RatesHidden, Schema, examples
+from app.schemas.common import HourlyRateCents, Name, RatesHidden, Schema, UTCDatetime, examples
 
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code.")
@@ -14,6 +14,10 @@ Currency = Annotated[
 
 _OVERLAPS = "Whether a person's entries may not overlap (409 when they would)."
 _RATES = "Whether members see rates and amounts; admins always do."
+_LOCKED_BEFORE = (
+    "Entries starting before this instant are closed: nobody changes them on any path "
+    "(409 `urn:timesheet:problem:period-locked`). Null: no closed period."
+)
 
 
 class WorkspaceCreate(Schema):
@@ -44,6 +48,11 @@ class WorkspaceUpdate(Schema):
     )
     prevent_overlaps: bool | MISSING = Field(MISSING, description=_OVERLAPS)
     members_can_see_rates: bool | MISSING = Field(MISSING, description=_RATES)
+    locked_before: UTCDatetime | MISSING | None = Field(
+        MISSING,
+        description=_LOCKED_BEFORE + " Moving it later closes more time (409 naming the "
+        "running entries that would start inside it); earlier or null reopens time.",
+    )
 
 
 class OwnershipTransfer(Schema):
@@ -66,6 +75,7 @@ class WorkspaceRead(RatesHidden):
             "default_hourly_rate_cents": 8000,
             "prevent_overlaps": False,
             "members_can_see_rates": False,
+            "locked_before": "2026-11-01T00:00:00Z",
             "role": "owner",
             "version": 2,
             "created_at": "2026-11-02T09:00:00Z",
@@ -82,6 +92,7 @@ class WorkspaceRead(RatesHidden):
     )
     prevent_overlaps: bool = Field(description=_OVERLAPS)
     members_can_see_rates: bool = Field(description=_RATES)
+    locked_before: datetime | None = Field(description=_LOCKED_BEFORE)
     role: Role = Field(description="The caller's role in the workspace.")
     version: int
     created_at: datetime

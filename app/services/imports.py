@@ -38,12 +38,14 @@ from app.db.models import (
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus, Role
+from app.errors import PeriodLocked
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportRunRepository
 from app.repositories.projects import ProjectRepository
+from app.repositories.time_entries import TimeEntryRepository
 from app.security import hash_password
-from app.services import policies
+from app.services import closed_time, policies
 from app.services.caller import Caller
 from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
 from app.services.progress import Share, Targets, record_crossings
@@ -96,6 +98,7 @@ class ImportEngine:
         self.run_id = run_id or uuid.uuid4()
         events.context(session).origin = EventOrigin.IMPORT
         self.workspace = caller.current_workspace()
+        self.actor_id = caller.user_id
         self.options = options
         self.zone = ZoneInfo(options.timezone)
         self._members: dict[str, _Member | None] = {}
@@ -183,6 +186,8 @@ class ImportEngine:
                 continue
             seen.add(entry.external_id)
             pending.append(_Pending(entry.line, values, tag_ids))
+        if pending:
+            pending = await self._outside_closed_time(pending, report)
         if self.workspace.prevent_overlaps and pending:
             pending = await self._without_stored_overlaps(pending, report)
         inserted = await self._insert_new(pending) if pending else set()
@@ -389,6 +394,44 @@ class ImportEngine:
             archived=False,
             deleted=False,
         )
+
+    async def _outside_closed_time(
+        self, pending: list["_Pending"], report: ImportReport
+    ) -> list["_Pending"]:
+        """The entries whose time is open to the importer, once their users are locked; the
+        others fail with the closed period, unless an earlier import wrote them already
+        (they would change nothing: the insert skips them as duplicates)."""
+        users = {item.values["user_id"] for item in pending}
+        await TimeEntryRepository(self.session, self.workspace.id).lock_users(users)
+        starts = {item.values["start_at"] for item in pending}
+        closed = await closed_time.load(
+            self.session, self.workspace.id, self.actor_id, users, starts
+        )
+        refused: dict[str, tuple[_Pending, str]] = {}
+        kept = []
+        for item in pending:
+            try:
+                closed.check(item.values["user_id"], item.values["start_at"])
+            except PeriodLocked as error:
+                refused[item.values["external_id"]] = (item, error.detail)
+            else:
+                kept.append(item)
+        if refused:
+            imported = set(
+                await self.session.scalars(
+                    select(TimeEntry.external_id).where(
+                        TimeEntry.workspace_id == self.workspace.id,
+                        TimeEntry.source == EntrySource.IMPORT,
+                        TimeEntry.external_id.in_(refused),
+                    )
+                )
+            )
+            for external_id, (item, reason) in refused.items():
+                if external_id in imported:
+                    report.duplicates += 1
+                else:
+                    report.fail(item.line, reason)
+        return kept
 
     async def _without_stored_overlaps(
         self, pending: list["_Pending"], report: ImportReport

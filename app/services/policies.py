@@ -77,6 +77,14 @@ def may_manage_member(caller: Caller, current: Role | None, new: Role | None) ->
         raise Forbidden("Only the workspace's owner can change the owner's membership.")
 
 
+def may_decide_approval(caller: Caller, user_id: uuid.UUID) -> None:
+    """Admins and the owner approve or reject periods; nobody decides on their own time but
+    the owner, who has nobody above them."""
+    require_admin(caller)
+    if user_id == caller.user_id and not is_owner(caller):
+        raise Forbidden("Another admin or the owner decides on your own period.")
+
+
 def may_remove_member(caller: Caller, user_id: uuid.UUID, role: Role) -> None:
     """Anyone may leave; removing someone else takes the right to manage them."""
     if user_id != caller.user_id:

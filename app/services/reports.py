@@ -36,6 +36,9 @@ _NONE_LABELS = {
     "user": "(unknown user)",
 }
 
+# The approval groups, in the order a report lists them.
+_APPROVAL_LABELS = {"approved": "Approved", "submitted": "Submitted", "open": "Open"}
+
 
 @dataclass
 class Group:
@@ -222,6 +225,8 @@ def _present(
         return billable, "Billable" if billable else "Non-billable"
     if kind == "description":
         return key, key or "(no description)"
+    if kind == "approval":
+        return key, _APPROVAL_LABELS[key]
     if key is None:
         return None, _NONE_LABELS[kind]
     return str(uuid.UUID(str(key))), label or _NONE_LABELS[kind]
@@ -233,4 +238,6 @@ def _sorted(kind: str, groups: list[Group]) -> list[Group]:
         return sorted(groups, key=lambda group: str(group.key))
     if kind == "billable":
         return sorted(groups, key=lambda group: not group.key)
+    if kind == "approval":
+        return sorted(groups, key=lambda group: list(_APPROVAL_LABELS).index(str(group.key)))
     return sorted(groups, key=lambda group: (group.key is None, group.label.casefold()))

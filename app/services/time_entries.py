@@ -1,8 +1,9 @@
 """Tracking: who may write which entry, what it may point at, its rate snapshot, one running
-entry per user, and no overlaps where the workspace forbids them.
+entry per user, no overlaps where the workspace forbids them, and no change to closed time.
 
-Every write that changes whose time or which time locks those users first and only then
-checks the running and overlap rules, so two concurrent requests cannot both pass them.
+Every write locks the users whose time it touches first and only then checks closed time
+(`closed_time`) and the running and overlap rules, so two concurrent requests cannot both
+pass them, and a decision on a period cannot slip between the check and the write.
 """
 
 import uuid
@@ -24,8 +25,9 @@ from app.repositories.time_entries import (
     TimeEntryRepository,
     WrittenEntry,
 )
-from app.services import entry_rules, policies, progress
+from app.services import closed_time, entry_rules, policies, progress
 from app.services.caller import Caller
+from app.services.closed_time import ClosedTime
 from app.services.entry_rules import INVALID_REFERENCE, ProjectFacts, TaskFacts
 
 # What a write may change: the fields of the input and the rate snapshot they decide.
@@ -49,7 +51,7 @@ class BulkOutcome:
 
     id: uuid.UUID
     error: DomainError | None = None
-    entry: TimeEntry | None = None
+    entry: WrittenEntry | None = None
 
 
 class TimeEntryService:
@@ -69,6 +71,7 @@ class TimeEntryService:
         }
         self._projects: dict[tuple[uuid.UUID, uuid.UUID], ProjectFacts | None] = {}
         self._locked: set[uuid.UUID] = set()
+        self._closed_time: ClosedTime | None = None
 
     # Single entries
 
@@ -81,18 +84,20 @@ class TimeEntryService:
         return await self._write(entry, changes)
 
     async def delete(self, entry: TimeEntry) -> None:
+        await self._check_closed(entry)
         await self.entries.soft_delete(entry)
 
-    async def restore(self, entry: TimeEntry) -> TimeEntry:
+    async def restore(self, entry: TimeEntry) -> WrittenEntry:
         if entry.deleted_at is None:
-            return entry
+            return await self._as_read(entry)
         # A former member's entry may come back finished; it never runs here again.
         if entry.end_at is None and await self._membership(entry.user_id) is None:
             raise Conflict("The entry's user is no longer a member; it cannot run here again.")
+        await self._check_closed(entry)
         await self._claim(entry.user_id, entry.start_at, entry.end_at, entry_id=entry.id)
         restored = await self.entries.restore(entry)
         await self._count_progress(restored.project_id, progress.NOTHING, _share(restored))
-        return restored
+        return await self._as_read(restored)
 
     # The timer
 
@@ -103,14 +108,15 @@ class TimeEntryService:
         values = {**values, "start_at": utcnow(), "end_at": None}
         return await self._write(None, values, source=EntrySource.TIMER, stop_running=True)
 
-    async def stop_timer(self) -> TimeEntry:
+    async def stop_timer(self) -> WrittenEntry:
         await self._lock({self.caller.user_id})
         entry = await self.running.get_for_user(self.caller.user_id)
         if entry is None or entry.workspace_id != self.workspace.id:
             raise NotFound("No time entry is running in this workspace.")
+        await self._check_closed(entry)
         stopped = await self.running.update(entry, {"end_at": utcnow()})
         await self._count_progress(stopped.project_id, progress.NOTHING, _share(stopped))
-        return stopped
+        return await self._as_read(stopped)
 
     # Bulk: each entry succeeds or fails alone, inside a savepoint of its own.
 
@@ -118,11 +124,7 @@ class TimeEntryService:
         self, ids: Sequence[uuid.UUID], changes: dict[str, Any]
     ) -> list[BulkOutcome]:
         ids = list(dict.fromkeys(ids))
-        found = await self.entries.get_many(ids)
-        if changes.keys() & _CLAIMS_TIME:
-            # All at once and in order, so two bulk requests cannot deadlock each other.
-            users = {entry.user_id for entry in found.values()}
-            await self._lock(users | ({changes["user_id"]} if "user_id" in changes else set()))
+        found = await self._locked_entries(ids, changes.get("user_id"), changes.get("start_at"))
         failed: dict[uuid.UUID, DomainError] = {}
         for entry_id in ids:
             entry = found.get(entry_id)
@@ -135,11 +137,12 @@ class TimeEntryService:
             except DomainError as error:
                 failed[entry_id] = error
         written = await self.entries.get_many([i for i in ids if i not in failed])
-        return [BulkOutcome(i, failed.get(i), written.get(i)) for i in ids]
+        reads = {entry_id: await self._as_read(entry) for entry_id, entry in written.items()}
+        return [BulkOutcome(i, failed.get(i), reads.get(i)) for i in ids]
 
     async def bulk_delete(self, ids: Sequence[uuid.UUID]) -> list[BulkOutcome]:
         ids = list(dict.fromkeys(ids))
-        found = await self.entries.get_many(ids)
+        found = await self._locked_entries(ids)
         outcomes = []
         for entry_id in ids:
             entry = found.get(entry_id)
@@ -148,6 +151,7 @@ class TimeEntryService:
                 continue
             try:
                 async with self.session.begin_nested():
+                    await self._check_closed(entry)
                     await self.entries.soft_delete(entry)
             except DomainError as error:
                 outcomes.append(BulkOutcome(entry_id, error))
@@ -224,6 +228,15 @@ class TimeEntryService:
             end_given="end_at" in changes,
             start_changed=changed("start_at"),
         )
+        # Closed time, checked on both sides of the change: the entry may neither leave it
+        # nor enter it. The user's lock is taken here, before anything is written.
+        closed = await self._closed(
+            {user_id, *([entry.user_id] if entry else [])},
+            {after["start_at"], *([entry.start_at] if entry else [])},
+        )
+        if entry is not None:
+            closed.check(entry.user_id, entry.start_at)
+        closed.check(user_id, after["start_at"])
         if any(changed(name) for name in _CLAIMS_TIME):
             await self._claim(
                 user_id,
@@ -250,7 +263,55 @@ class TimeEntryService:
         # or, unchanged, the ones it had: the response needs no read-back.
         if tag_ids is None:
             tag_ids = [] if entry is None else [tag.id for tag in entry.tags]
-        return WrittenEntry(written, tag_ids)
+        return WrittenEntry(written, tag_ids, closed.reason(user_id, after["start_at"]))
+
+    # Closed time
+
+    async def _closed(
+        self, user_ids: Collection[uuid.UUID], starts: Collection[datetime]
+    ) -> ClosedTime:
+        """The closed time of these users around these starts, read once they are locked."""
+        await self._lock(user_ids)
+        known = self._closed_time
+        if known is None or not known.covers(user_ids, starts):
+            known = self._closed_time = await closed_time.load(
+                self.session, self.workspace.id, self.caller.user_id, user_ids, starts
+            )
+        return known
+
+    async def _locked_entries(
+        self,
+        ids: Sequence[uuid.UUID],
+        new_user_id: uuid.UUID | None = None,
+        new_start_at: datetime | None = None,
+    ) -> dict[uuid.UUID, TimeEntry]:
+        """The entries of a bulk request, read again once every user they touch is locked
+        (all at once and in order, so two bulk requests cannot deadlock each other), with
+        those users' closed time read in one query. Read after the lock, they are as the
+        last write of them left them, so concurrent bulk requests follow each other."""
+        found = await self.entries.get_many(ids)
+        if not found:
+            return found
+        users = {entry.user_id for entry in found.values()}
+        users |= {new_user_id} if new_user_id else set()
+        starts = {entry.start_at for entry in found.values()}
+        starts |= {new_start_at} if new_start_at else set()
+        await self._closed(users, starts)
+        fresh = await self.entries.get_many(ids)
+        if all(entry.user_id in users and entry.start_at in starts for entry in fresh.values()):
+            return fresh
+        # An entry moved to someone else, or in time, meanwhile: lock and read for that too.
+        return await self._locked_entries(ids, new_user_id, new_start_at)
+
+    async def _check_closed(self, entry: TimeEntry) -> None:
+        closed = await self._closed({entry.user_id}, {entry.start_at})
+        closed.check(entry.user_id, entry.start_at)
+
+    async def _as_read(self, entry: TimeEntry) -> WrittenEntry:
+        """An entry with its tags loaded, as reads render it, with why it is closed."""
+        closed = await self._closed({entry.user_id}, {entry.start_at})
+        reason = closed.reason(entry.user_id, entry.start_at)
+        return WrittenEntry(entry, [tag.id for tag in entry.tags], reason)
 
     async def _count_progress(
         self,

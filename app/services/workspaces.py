@@ -10,6 +10,7 @@ has that email, so inviting cannot be used to look people up.
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from app.repositories.memberships import MembershipRepository
 from app.repositories.project_members import ProjectMemberRepository
 from app.repositories.time_entries import RunningEntryRepository, TimeEntryRepository
 from app.repositories.workspaces import WorkspaceRepository
-from app.services import policies
+from app.services import closed_time, policies
 from app.services.caller import Caller
 
 OWNER_STAYS = (
@@ -50,7 +51,27 @@ class WorkspaceService:
 
     async def update(self, changes: dict[str, Any]) -> Workspace:
         policies.require_admin(self.caller)
-        return await self.workspaces.update(self.caller.current_workspace(), changes)
+        workspace = self.caller.current_workspace()
+        if "locked_before" in changes and changes["locked_before"] != workspace.locked_before:
+            await self._close_time_before(changes["locked_before"])
+        return await self.workspaces.update(workspace, changes)
+
+    async def _close_time_before(self, locked_before: datetime | None) -> None:
+        """Let `locked_before` move: first lock everyone whose time it closes or reopens,
+        so that no write of their entries runs across the move, then refuse to close a
+        running entry's start (a timer never runs inside closed time)."""
+        workspace_id = self.caller.current_workspace().id
+        entries = TimeEntryRepository(self.session, workspace_id)
+        await entries.lock_users(await entries.user_ids())
+        if locked_before is None:
+            return
+        running = await entries.running_before(locked_before)
+        if running:
+            names = ", ".join(str(entry_id) for entry_id in running)
+            raise Conflict(
+                f"Time entries run from before {locked_before.isoformat()}: {names}. "
+                "Stop them before closing their time."
+            )
 
     async def delete(self) -> None:
         policies.require_owner(self.caller)
@@ -102,6 +123,10 @@ class WorkspaceService:
         running = RunningEntryRepository(self.session)
         entry = await running.get_for_user(membership.user_id)
         if entry is not None and entry.workspace_id == workspace_id:
+            closed = await closed_time.load(
+                self.session, workspace_id, self.caller.user_id, {entry.user_id}, {entry.start_at}
+            )
+            closed.check(entry.user_id, entry.start_at)
             await running.update(entry, {"end_at": utcnow()})
         await ProjectMemberRepository(self.session, workspace_id).delete_for_user(
             membership.user_id

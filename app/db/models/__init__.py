@@ -2,6 +2,7 @@
 
 from app.db.base import Base
 from app.db.models.api_token import ApiToken
+from app.db.models.approval import Approval
 from app.db.models.attempt_counter import AttemptCounter
 from app.db.models.client import Client
 from app.db.models.event import Event
@@ -22,6 +23,7 @@ from app.db.models.workspace import Workspace
 
 __all__ = [
     "ApiToken",
+    "Approval",
     "AttemptCounter",
     "Base",
     "Client",

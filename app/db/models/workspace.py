@@ -1,10 +1,12 @@
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, EventSubject, Resource
+from app.db.types import UTCDateTime
 
 if TYPE_CHECKING:
     from app.db.models.membership import Membership
@@ -21,6 +23,8 @@ class Workspace(Resource, Base):
     default_hourly_rate_cents: Mapped[int] = mapped_column(Integer, default=0)
     prevent_overlaps: Mapped[bool] = mapped_column(Boolean, default=False)
     members_can_see_rates: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Entries starting before it are closed: no path changes them (`services/closed_time`).
+    locked_before: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="workspace", lazy="raise", passive_deletes=True
