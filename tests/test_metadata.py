@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "project_members",
     "projects",
     "refresh_tokens",
+    "stream_tickets",
     "tags",
     "tasks",
     "time_entries",

@@ -12,6 +12,7 @@ from app.db.models.membership import Membership
 from app.db.models.project import Project
 from app.db.models.project_member import ProjectMember
 from app.db.models.refresh_token import RefreshToken
+from app.db.models.stream_ticket import StreamTicket
 from app.db.models.tag import Tag
 from app.db.models.task import Task
 from app.db.models.time_entry import TimeEntry
@@ -32,6 +33,7 @@ __all__ = [
     "Project",
     "ProjectMember",
     "RefreshToken",
+    "StreamTicket",
     "Tag",
     "Task",
     "TimeEntry",
