@@ -12,8 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.services.event_feed import LISTENER_NAME
 from tests.factories import DEFAULT_PASSWORD, TEST_SECRET_KEY, Team, auth_headers
 from tests.servers import environment_without, serving
 from tests.streaming import ParsedStream, ServerSent, open_stream
@@ -91,6 +94,60 @@ async def test_a_change_through_another_process_reaches_the_stream_within_a_seco
             assert received.json()["subject"]["id"] == response.json()["id"]
             await asyncio.sleep(0.2)
     assert max(latencies) < LATENCY_SECONDS, latencies
+
+
+@pytest.mark.postgres_only
+async def test_one_listening_connection_per_process_and_it_comes_back_when_lost(
+    settings: Settings,
+    engine: Any,
+    sessions: Any,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    other_process: str,
+    committed_team: Team,
+) -> None:
+    team = committed_team
+    headers = auth_headers(team.admin)
+    app = make_app(settings, engine, sessions)
+
+    async def listeners() -> list[int]:
+        async with sessionmaker() as session:
+            found = await session.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": LISTENER_NAME},
+            )
+            return list(found)
+
+    async def next_listener(other_than: list[int]) -> list[int]:
+        async with asyncio.timeout(10):
+            while True:
+                found = await listeners()
+                if found not in ([], other_than):
+                    return found
+                await asyncio.sleep(0.1)
+
+    try:
+        async with (
+            open_stream(app, stream_url(team), headers=headers) as first,
+            open_stream(app, stream_url(team), headers=headers) as second,
+            httpx.AsyncClient(base_url=other_process, headers=headers) as writer,
+        ):
+            listening = await next_listener([])
+            assert len(listening) == 1
+            async with sessionmaker() as session:
+                await session.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": listening[0]}
+                )
+            assert len(await next_listener(listening)) == 1
+            response = await writer.post(
+                f"/api/v1/workspaces/{team.workspace.id}/tags", json={"name": "after the loss"}
+            )
+            assert response.status_code == 201, response.text
+            for stream in (first, second):
+                received = await stream.next_event(wait=LATENCY_SECONDS)
+                assert received.json()["subject"]["id"] == response.json()["id"]
+    finally:
+        await app.state.event_feed.close()
+    assert await listeners() == []
 
 
 async def _follow(

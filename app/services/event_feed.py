@@ -19,6 +19,7 @@ correctness beyond latency, because every stream also reads at each heartbeat.
 """
 
 import asyncio
+import contextvars
 import logging
 import uuid
 import weakref
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # After losing the listening connection (or failing to make it), wait this long to retry.
 RECONNECT_SECONDS = 1.0
+# How the listening connection shows in `pg_stat_activity`.
+LISTENER_NAME = "timesheet event feed"
 # With nothing heard for this long the listening connection is asked a question: one cut
 # without a word (a dropped network) is found and replaced.
 LISTEN_CHECK_SECONDS = 30.0
@@ -110,7 +113,9 @@ class EventFeed:
         if self._task is not None:
             return
         watch = self._listen() if self._listens else self._poll(sessions)
-        self._task = asyncio.create_task(watch, name="event-feed")
+        # A context of its own: it outlives the request that starts it, whose id would
+        # otherwise tag its log lines.
+        self._task = asyncio.create_task(watch, name="event-feed", context=contextvars.Context())
         _running.add(self)
 
     # PostgreSQL: LISTEN on one connection of its own
@@ -118,6 +123,7 @@ class EventFeed:
     async def _listen(self) -> None:
         url = make_url(self._database_url)
         arguments: dict[str, Any] = asyncpg_dialect().create_connect_args(url)[1]
+        arguments["server_settings"] = {"application_name": LISTENER_NAME}
         while True:
             connection: asyncpg.Connection | None = None
             try:
