@@ -430,3 +430,23 @@ async def test_the_access_line_of_a_stream_is_written_when_it_ends(
     assert line["workspace_id"] == str(team.workspace.id)
     assert line["duration_ms"] >= HEARTBEAT_SECONDS * 1000
     assert ticket not in access_log.getvalue()
+
+
+async def test_hostile_input_gets_a_problem_or_a_stream(app: FastAPI, committed_team: Team) -> None:
+    team = committed_team
+    queries: list[dict[str, str]] = [
+        {"after": "-1"},
+        {"after": "9" * 40},
+        {"after": "nul\x00"},
+        {"ticket": "x" * 101},
+        {"ticket": "nul\x00byte"},
+        {"limit": "-1", "cursor": "%%%"},
+    ]
+    headers = [{"Last-Event-ID": "-5"}, {"Last-Event-ID": "9" * 40}, {"Last-Event-ID": "%00"}]
+    for query, extra in [*((q, {}) for q in queries), *(({}, h) for h in headers)]:
+        sent = {**auth_headers(team.admin), **extra}
+        async with open_stream(app, stream_url(team), headers=sent, params=query) as stream:
+            what = (query, extra, stream.status, stream.body[:200])
+            assert stream.status in (200, 401, 422), what
+            if stream.status != 200:
+                assert problem_of(stream)["status"] == stream.status, what

@@ -29,6 +29,7 @@ from app.schemas.events import EventFilters as EventQuery
 from app.schemas.events import EventOrder, EventRead, StreamTicketRead
 from app.services import policies
 from app.services.accounts import Credential, authenticate, authenticate_again
+from app.services.caller import Caller
 from app.services.event_stream import EventStream, Heartbeat, issue_ticket, redeem_ticket
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,29 @@ async def create_stream_ticket(
     return StreamTicketRead(ticket=ticket, expires_at=expires_at)
 
 
+async def stream_caller(
+    request: Request,
+    workspace_id: Annotated[uuid.UUID, Path()],
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    token: BearerToken,
+    ticket: Annotated[
+        str | None,
+        Query(max_length=100, description="A ticket from `POST …/events/stream-tickets`."),
+    ] = None,
+) -> tuple[Caller, Credential]:
+    """The stream's gate, in place of `workspace_caller`: a bearer token or a ticket, and
+    membership of the workspace either way (outsiders get 404)."""
+    if ticket is not None:
+        credential = await redeem_ticket(uow, ticket, workspace_id)
+        caller = await authenticate_again(uow, credential)
+    else:
+        caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
+        credential = Credential.of(caller)
+    log_caller(request, caller)
+    return caller, credential
+
+
 @stream_router.get(
     "/stream",
     summary="Follow events as they happen (Server-Sent Events)",
@@ -135,11 +159,7 @@ async def stream_events(
     workspace_id: Annotated[uuid.UUID, Path()],
     uow: UnitOfWorkDep,
     settings: SettingsDep,
-    token: BearerToken,
-    ticket: Annotated[
-        str | None,
-        Query(max_length=100, description="A ticket from `POST …/events/stream-tickets`."),
-    ] = None,
+    reader: Annotated[tuple[Caller, Credential], Depends(stream_caller)],
     after: Annotated[
         int | None, Query(ge=0, description="Start after the event with this sequence.")
     ] = None,
@@ -152,13 +172,7 @@ async def stream_events(
         ),
     ] = None,
 ) -> EventSourceResponse:
-    if ticket is not None:
-        credential = await redeem_ticket(uow, ticket, workspace_id)
-        caller = await authenticate_again(uow, credential)
-    else:
-        caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
-        credential = Credential.of(caller)
-    log_caller(request, caller)
+    caller, credential = reader
     start = last_event_id if last_event_id is not None else after
     if start is None:
         start = await EventCounterRepository(uow.session).last_sequence(workspace_id)
