@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     metrics_bearer_token: SecretStr | None = None
     # Events older than this are removed by `timesheet events prune`.
     event_retention_days: int = Field(default=400, ge=1)
+    # Live updates: each open stream sends a heartbeat this often, which keeps idle
+    # connections open through proxies and re-checks that the caller may still read.
+    event_stream_heartbeat_seconds: float = Field(default=15, gt=0)
+    # Where LISTEN/NOTIFY cannot wake streams (SQLite, PgBouncer), each process looks
+    # this often whether the workspaces its streams follow have new events.
+    event_stream_poll_seconds: float = Field(default=1, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -22,6 +22,7 @@ from app.observability.install import install_metrics
 from app.observability.metrics import mark_worker_dead
 from app.observability.request_id import REQUEST_ID_HEADER
 from app.openapi import install_openapi, operation_id
+from app.services.event_feed import EventFeed
 
 # Each tag's description; generated clients and /docs group operations by tag.
 TAGS = [
@@ -76,6 +77,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.event_feed.close()
         await engine.dispose()
         mark_worker_dead()
 
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
     )
     app.state.settings = settings
+    app.state.event_feed = EventFeed(settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

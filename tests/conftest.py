@@ -169,3 +169,13 @@ async def committed_team(sessionmaker: async_sessionmaker[AsyncSession]) -> Team
         team = await make_team(session)
         await session.commit()
     return team
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres_only` are skipped unless the suite targets PostgreSQL."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"):
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: set TEST_DATABASE_URL")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)

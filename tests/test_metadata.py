@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "projects",
     "refresh_tokens",
     "report_shares",
+    "stream_tickets",
     "tags",
     "tasks",
     "time_entries",

@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from httpx import AsyncClient
 
 from app.api.deps import workspace_caller
+from app.api.events import stream_caller
 from app.main import create_app
 from tests.factories import Team, auth_headers
 
@@ -62,7 +63,8 @@ def test_workspace_routes_exist() -> None:
     ids=lambda route: f"{sorted(route.methods)[0]} {route.path}",
 )
 def test_route_resolves_membership(route: APIRoute) -> None:
-    assert workspace_caller in _dependencies(route)
+    # The event stream's gate also takes a ticket, and resolves membership the same way.
+    assert {workspace_caller, stream_caller} & _dependencies(route)
 
 
 @pytest.mark.parametrize(("method", "path"), WORKSPACE_ROUTES)

@@ -53,6 +53,7 @@ API_ROUTERS = (
     project_members.router,
     approvals.router,
     events.router,
+    events.stream_router,
     users.router,
     api_tokens.router,
     auth.router,

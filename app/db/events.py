@@ -14,7 +14,10 @@ path it takes (API, CLI, importer, seed):
   of the workspace waits there, so numbers are handed out in commit order and a reader that
   has seen N never later finds a committed event below N.
 
-Events that are no row's change (an import's summary) are added with `record`.
+Events that are no row's change (an import's summary) are added with `record`. A commit
+that publishes events also wakes the streams that follow them: on PostgreSQL with a
+NOTIFY on `NOTIFY_CHANNEL`, delivered to every process when (and only if) it commits, and
+in this process through `take_published` (see `app.db.event_feed`).
 """
 
 import uuid
@@ -24,7 +27,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, func, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -38,6 +41,9 @@ from app.enums import EventOrigin
 _CONTEXT = "event_context"
 _PENDING = "pending_events"
 _EXTRAS = "event_extras"
+_PUBLISHED = "published_workspaces"
+# Its payload is the workspace id.
+NOTIFY_CHANNEL = "timesheet_events"
 # Bookkeeping columns: they change with every write and say nothing of their own.
 _UNTRACKED = frozenset({"created_at", "updated_at", "version"})
 _EVENTS = Event.__table__
@@ -241,6 +247,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_EXTRAS, None)
+        session.info.pop(_PUBLISHED, None)
 
 
 # Publishing them with the commit
@@ -276,6 +283,9 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
             index_elements=[_COUNTERS.c.workspace_id],
             set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
         ).returning(_COUNTERS.c.last_sequence)
+        if dialect is postgresql:
+            # Rides on this statement: no round trip of its own.
+            statement = statement.returning(func.pg_notify(NOTIFY_CHANNEL, str(workspace_id)))
         last = connection.execute(statement).scalar_one()
         for number, item in enumerate(items, start=last - len(items) + 1):
             rows.append(
@@ -296,6 +306,13 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
                 }
             )
     connection.execute(insert(_EVENTS), rows)
+    session.info.setdefault(_PUBLISHED, set()).update(by_workspace)
+
+
+def take_published(session: Session) -> set[uuid.UUID]:
+    """The workspaces the session's commit just published events of; asked once, after it."""
+    published: set[uuid.UUID] = session.info.pop(_PUBLISHED, set())
+    return published
 
 
 event.listen(Session, "after_flush", _after_flush)

@@ -46,6 +46,15 @@ class ApiTokenRepository(Repository[ApiToken]):
         row = result.first()
         return (row[0], row[1], row[2], row[3]) if row else None
 
+    async def is_live(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Whether the token is neither revoked nor expired."""
+        statement = select(ApiToken.id).where(
+            ApiToken.id == token_id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+        return (await self.session.scalar(statement)) is not None
+
     async def record_use(self, token_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)

@@ -1,14 +1,14 @@
 """The workspace's events, as the audit log, webhooks and live updates read them."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Event, Project
+from app.db.models import Event, EventCounter, Project
 from app.repositories.base import Repository, ScopedRepository
 from app.repositories.projects import visible_to
 
@@ -87,6 +87,29 @@ class EventRepository(ScopedRepository[Event]):
         if filters.after_sequence is not None:
             statement = statement.where(Event.sequence > filters.after_sequence)
         return statement
+
+    async def following(self, after_sequence: int, limit: int) -> Sequence[Event]:
+        """Up to `limit` events numbered above `after_sequence`, oldest first."""
+        statement = self.search(EventFilters(after_sequence=after_sequence))
+        rows = await self.session.scalars(statement.order_by(Event.sequence).limit(limit))
+        return rows.all()
+
+
+class EventCounterRepository(Repository[EventCounter]):
+    """The last sequence number each workspace gave out: where a reader that wants only
+    what comes next starts, and what a poller compares to see that something came."""
+
+    model = EventCounter
+
+    async def last_sequences(self, workspace_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+        statement = select(EventCounter.workspace_id, EventCounter.last_sequence).where(
+            EventCounter.workspace_id.in_(workspace_ids)
+        )
+        return {row[0]: row[1] for row in await self.session.execute(statement)}
+
+    async def last_sequence(self, workspace_id: uuid.UUID) -> int:
+        """0 for a workspace that has no event yet."""
+        return (await self.last_sequences([workspace_id])).get(workspace_id, 0)
 
 
 class EventRetention(Repository[Event]):

@@ -134,3 +134,20 @@ def _without_rates(fields: Any) -> Any:
     if not isinstance(fields, dict):
         return fields
     return {key: (None if key in RATE_FIELDS else item) for key, item in fields.items()}
+
+
+class StreamTicketRead(BaseModel):
+    """A single-use pass to the workspace's event stream, for clients that cannot send an
+    Authorization header (a browser's `EventSource`)."""
+
+    model_config = examples(
+        {
+            "ticket": "tst_9Qm2vXkq8o1sZc4Yb7TtR0n5wLhPj3aE6dFgUiKyMVo",
+            "expires_at": "2026-11-03T09:16:00Z",
+        }
+    )
+
+    ticket: str = Field(
+        description="Pass it as `?ticket=` to `GET …/events/stream` once, before it expires."
+    )
+    expires_at: datetime = Field(description="When the ticket stops working, 60 s after issue.")

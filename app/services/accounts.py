@@ -276,7 +276,8 @@ async def authenticate(
             uow.keep_regardless(
                 lambda session: ApiTokenRepository(session).record_use(token_id, now)
             )
-        return _standing(Caller(user, SignIn.API_TOKEN), membership, workspace, workspace_id)
+        caller = Caller(user, SignIn.API_TOKEN, api_token_id=token.id)
+        return _standing(caller, membership, workspace, workspace_id)
     try:
         claims = decode_access_token(bearer, secret_key=settings.secret_key)
     except InvalidToken as exc:
@@ -286,6 +287,48 @@ async def authenticate(
         raise NotAuthenticated("The access token is no longer valid.")
     user, membership, workspace = found_user
     return _standing(Caller(user, SignIn.SESSION), membership, workspace, workspace_id)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a caller proved when a long request (an event stream) began, to be checked
+    again while it lasts: whose it is, the token generation it was issued under (a password
+    change or deactivation moves it on), and the API token, if one was presented."""
+
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID
+    token_generation: int
+    api_token_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, caller: Caller) -> "Credential":
+        return cls(
+            user_id=caller.user_id,
+            workspace_id=caller.current_workspace().id,
+            token_generation=caller.user.token_generation,
+            api_token_id=caller.api_token_id,
+        )
+
+
+async def authenticate_again(uow: UnitOfWork, credential: Credential) -> Caller:
+    """The caller `credential` stands for, as they stand now in its workspace: "not
+    authenticated" once the credential was revoked (password changed, account closed, API
+    token revoked or expired), "not found" once they are no member of the live workspace.
+    The access token's own expiry is not looked at: it was checked when the request began,
+    and what is checked here is whether access has been taken away since."""
+    if credential.api_token_id is not None and not await ApiTokenRepository(uow.session).is_live(
+        credential.api_token_id, utcnow()
+    ):
+        raise NotAuthenticated("The API token is invalid, expired or revoked.")
+    found = await UserRepository(uow.session).get_active(
+        credential.user_id, credential.workspace_id
+    )
+    if found is None or found[0].token_generation != credential.token_generation:
+        raise NotAuthenticated("The access token is no longer valid.")
+    user, membership, workspace = found
+    signed_in_with = SignIn.SESSION if credential.api_token_id is None else SignIn.API_TOKEN
+    caller = Caller(user, signed_in_with, api_token_id=credential.api_token_id)
+    return _standing(caller, membership, workspace, credential.workspace_id)
 
 
 def _standing(

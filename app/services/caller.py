@@ -33,6 +33,8 @@ class Caller:
     signed_in_with: SignIn
     workspace: Workspace | None = None
     membership: Membership | None = None
+    # The personal API token presented, when the caller signed in with one.
+    api_token_id: uuid.UUID | None = None
 
     @property
     def user_id(self) -> uuid.UUID:

@@ -1,15 +1,26 @@
 // A minimal single-page app on its own origin, built from the generated SDK. It keeps the
 // access token in memory only; the refresh token lives in the API's HttpOnly cookie, which
-// `credentials: 'include'` lets the browser send to the API's auth paths.
-import { createTimeEntry, login, refresh, type TimeEntryRead, updateTimeEntry } from '../generated/ts';
+// `credentials: 'include'` lets the browser send to the API's auth paths. It follows a
+// workspace live with an EventSource, opened with a ticket since it cannot send headers.
+import {
+  createStreamTicket,
+  createTimeEntry,
+  type EventRead,
+  login,
+  refresh,
+  type TimeEntryRead,
+  updateTimeEntry,
+} from '../generated/ts';
 import { client } from '../generated/ts/client.gen';
 import { etagOf, ok } from '../ts/answers';
 
 let accessToken = '';
 let entry: { value: TimeEntryRead; etag: string } | null = null;
+let live: EventSource | null = null;
+const apiUrl = new URLSearchParams(location.search).get('api') ?? '';
 
 client.setConfig({
-  baseUrl: new URLSearchParams(location.search).get('api') ?? '',
+  baseUrl: apiUrl,
   credentials: 'include',
   auth: () => accessToken,
 });
@@ -74,4 +85,31 @@ on('#edit-entry', 'submit', async (fields) => {
   const saved = await ok(Promise.resolve(answer), 200, 'save the entry');
   entry = { value: saved.data, etag: etagOf(saved.response) };
   return `entry saved as "${entry.value.description}"`;
+});
+
+on('#follow', 'submit', async (fields) => {
+  const workspaceId = String(fields.get('workspace'));
+  const path = { workspace_id: workspaceId };
+  const { ticket } = (await ok(createStreamTicket({ path }), 201, 'ask for a stream ticket')).data;
+  live?.close();
+  const stream = new EventSource(
+    `${apiUrl}/api/v1/workspaces/${workspaceId}/events/stream?${new URLSearchParams({ ticket })}`,
+  );
+  live = stream;
+  const list = document.querySelector<HTMLUListElement>('#live')!;
+  stream.addEventListener('time_entry.created', (message) => {
+    const event = JSON.parse(message.data) as EventRead;
+    const created = event.data['object'] as Partial<TimeEntryRead>;
+    const item = document.createElement('li');
+    item.dataset.sequence = message.lastEventId;
+    item.textContent = created.description ?? '';
+    list.append(item);
+  });
+  return new Promise((resolve, reject) => {
+    stream.onopen = () => resolve('following');
+    stream.onerror = () => {
+      stream.close();
+      reject(new Error('the event stream failed'));
+    };
+  });
 });

@@ -8,7 +8,16 @@ import { extname, join } from 'node:path';
 
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-import { createWorkspace, getTimeEntry, listTimeEntries, login, register, updateTimeEntry } from '../generated/ts';
+import {
+  createTimeEntry,
+  createWorkspace,
+  getTimeEntry,
+  listEvents,
+  listTimeEntries,
+  login,
+  register,
+  updateTimeEntry,
+} from '../generated/ts';
 import { client } from '../generated/ts/client.gen';
 import { check, etagOf, ok } from '../ts/answers';
 
@@ -119,6 +128,34 @@ async function spaScenario(context: BrowserContext): Promise<void> {
   );
   const refused = await edit('Lost edit');
   check(refused.startsWith('refused 412: '), `a stale edit: ${refused}`);
+
+  // The page follows the workspace live; an entry made elsewhere appears in it.
+  const following = await statusAfter(page, async () => {
+    await page.fill('#follow [name=workspace]', workspace.id);
+    await page.click('#follow button');
+  });
+  check(following === 'following', `follow the workspace live: ${following}`);
+  const end = new Date();
+  const made = await ok(
+    createTimeEntry({
+      path,
+      body: {
+        start_at: new Date(end.getTime() - 600_000).toISOString(),
+        end_at: end.toISOString(),
+        description: 'Made in another tab',
+      },
+    }),
+    201,
+    'create an entry from the other tab',
+  );
+  const shown = page.locator('#live li', { hasText: 'Made in another tab' });
+  await shown.waitFor({ timeout: 10_000 });
+  const [madeEvent] = (
+    await ok(listEvents({ path, query: { subject_id: made.data.id } }), 200, 'read its event')
+  ).data.items;
+  check(madeEvent, 'the new entry has no event in the audit log');
+  const sequence = await shown.getAttribute('data-sequence');
+  check(sequence === String(madeEvent.sequence), `the live event's id is ${sequence}`);
   await page.close();
 }
 
@@ -147,7 +184,10 @@ async function main(): Promise<void> {
     const context = await browser.newContext();
     context.setDefaultTimeout(60_000);
     await spaScenario(context);
-    console.log('browser: the app signed in, renewed its session by cookie, saved and was refused a stale edit');
+    console.log(
+      'browser: the app signed in, renewed its session by cookie, saved, was refused a stale edit, ' +
+        'and saw an entry made elsewhere arrive on its EventSource',
+    );
     await docsStayOnTheirHost(context);
     console.log('browser: /docs and /redoc loaded from the API host alone');
   } finally {

@@ -14,6 +14,7 @@ from app.db.models.project import Project
 from app.db.models.project_member import ProjectMember
 from app.db.models.refresh_token import RefreshToken
 from app.db.models.report_share import ReportShare
+from app.db.models.stream_ticket import StreamTicket
 from app.db.models.tag import Tag
 from app.db.models.task import Task
 from app.db.models.time_entry import TimeEntry
@@ -36,6 +37,7 @@ __all__ = [
     "ProjectMember",
     "RefreshToken",
     "ReportShare",
+    "StreamTicket",
     "Tag",
     "Task",
     "TimeEntry",
