@@ -1,6 +1,8 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import logging.config
+import signal
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from app.db import migrations
 from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
+from app.dispatcher import Dispatcher
 from app.enums import ImportFormat
 from app.errors import DomainError
 from app.instants import supported_utc
@@ -45,9 +48,11 @@ cli = typer.Typer(help="Timesheet: team time tracking API.", no_args_is_help=Tru
 db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 events_cli = typer.Typer(help="The record of every change.", no_args_is_help=True)
+webhooks_cli = typer.Typer(help="Send webhooks.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(events_cli, name="events")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -191,6 +196,31 @@ def events_prune(
     before = datetime.now(UTC) - timedelta(days=keep)
     removed = _in_unit_of_work(lambda uow: EventRetention(uow.session).prune(before), settings)
     console.print(f"Removed {removed} events older than {keep} days.")
+
+
+@webhooks_cli.command("run")
+def webhooks_run() -> None:
+    """Send webhook deliveries until stopped (Ctrl-C or SIGTERM), beside or instead of the
+    dispatchers of `timesheet serve` (WEBHOOK_DISPATCHER=false turns those off)."""
+    settings = _settings()
+    logging.config.dictConfig(log_config(settings))
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        dispatcher = Dispatcher(create_sessions(engine, pgbouncer=settings.db_pgbouncer), settings)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        dispatcher.start()
+        console.print("Sending webhooks; Ctrl-C stops.")
+        try:
+            await stopped.wait()
+        finally:
+            await dispatcher.stop()
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 @users_cli.command("create")

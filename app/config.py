@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     metrics_bearer_token: SecretStr | None = None
     # Events older than this are removed by `timesheet events prune`.
     event_retention_days: int = Field(default=400, ge=1)
+    # Webhooks. Each `serve` worker runs a dispatcher unless this is off (then run
+    # `timesheet webhooks run` apart); it polls the outbox this often when idle.
+    webhook_dispatcher: bool = True
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Lets webhooks reach loopback, private and link-local addresses, and plain http in
+    # production: for tests and closed networks only.
+    webhook_allow_private_targets: bool = False
 
     @field_validator("database_url")
     @classmethod

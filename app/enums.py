@@ -77,3 +77,14 @@ class EventOrigin(StrEnum):
     API = "api"
     CLI = "cli"
     IMPORT = "import"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands: owed, being sent, received, given up or passed over."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    # Not sent: the webhook's creator may not read the event (any more), or it was pruned.
+    SKIPPED = "skipped"

@@ -22,6 +22,9 @@ EXPECTED_TABLES = {
     "time_entries",
     "time_entry_tags",
     "users",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+    "webhooks",
     "workspaces",
 }
 

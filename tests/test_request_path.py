@@ -49,7 +49,7 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 @pytest.mark.committed
-async def test_a_patch_sends_five_statements_and_no_savepoint(
+async def test_a_patch_sends_six_statements_and_no_savepoint(
     client: AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     committed_team: Team,
@@ -67,9 +67,10 @@ async def test_a_patch_sends_five_statements_and_no_savepoint(
     )
     assert response.status_code == 200, response.text
     # The caller with their membership and workspace, the tag, the update, then the
-    # workspace's next event number (an upsert) and the event.
+    # workspace's next event number (an upsert), the event, and the webhook deliveries it
+    # owes (written with the event, so that a crash after the commit loses none).
     kinds = [statement.split()[0] for statement in statements]
-    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", "INSERT"], statements
 
 
 @pytest.mark.committed
@@ -91,9 +92,9 @@ async def test_a_time_entry_patch_reads_once_and_writes_once(
     assert response.status_code == 200, response.text
     assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
     # The caller with their membership, the entry with its tags (two), the update, the
-    # event's number and the event; the response is rendered from what was written, with
-    # no read-back.
-    assert len(statements) == 6, statements
+    # event's number, the event and its webhook deliveries; the response is rendered from
+    # what was written, with no read-back.
+    assert len(statements) == 7, statements
 
 
 @pytest.mark.committed
@@ -122,10 +123,10 @@ async def test_creating_an_entry_checks_its_references_and_inserts(
     assert response.json()["tag_ids"] == [str(tag.id)]
     assert response.json()["hourly_rate_cents"] is None  # members do not see rates here
     # The caller, the project as the caller meets it, the tags, the entry, its tag links,
-    # the event's number and the event. Overlaps are allowed in this workspace and the
-    # entry is finished: nothing to lock.
+    # the event's number, the event and its webhook deliveries. Overlaps are allowed in
+    # this workspace and the entry is finished: nothing to lock.
     kinds = [statement.split()[0] for statement in statements]
-    assert kinds == ["SELECT", "SELECT", "SELECT"] + ["INSERT"] * 4, statements
+    assert kinds == ["SELECT", "SELECT", "SELECT"] + ["INSERT"] * 5, statements
 
 
 @pytest.mark.committed

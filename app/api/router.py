@@ -19,6 +19,7 @@ from app.api import (
     time_entries,
     timer,
     users,
+    webhooks,
     workspaces,
 )
 
@@ -42,6 +43,7 @@ api_router.include_router(invitations.router)
 api_router.include_router(invitations.me_router)
 api_router.include_router(project_members.router)
 api_router.include_router(events.router)
+api_router.include_router(webhooks.router)
 api_router.include_router(users.router)
 api_router.include_router(api_tokens.router)
 api_router.include_router(auth.router)

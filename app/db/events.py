@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.state import InstanceState
 
+from app.db import webhook_outbox
 from app.db.base import EventSubject
 from app.db.models import Event, EventCounter
 from app.db.types import utcnow
@@ -259,6 +260,7 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
     now = utcnow()
     unit = context(session)
     rows = []
+    numbered = []
     # Counters are taken in workspace order, so two transactions cannot deadlock on them.
     for workspace_id in sorted(by_workspace):
         items = by_workspace[workspace_id]
@@ -270,6 +272,7 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
             set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
         ).returning(_COUNTERS.c.last_sequence)
         last = connection.execute(statement).scalar_one()
+        numbered.append((workspace_id, last - len(items) + 1, last))
         for number, item in enumerate(items, start=last - len(items) + 1):
             rows.append(
                 {
@@ -289,6 +292,7 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
                 }
             )
     connection.execute(insert(_EVENTS), rows)
+    webhook_outbox.queue_deliveries(session, connection, numbered, now)
 
 
 event.listen(Session, "after_flush", _after_flush)

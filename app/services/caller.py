@@ -17,6 +17,8 @@ class SignIn(StrEnum):
     API_TOKEN = "api_token"  # noqa: S105 - a kind of credential, not one
     # An operator at the `timesheet` command, acting as the workspace's owner.
     COMMAND_LINE = "command_line"
+    # A webhook's dispatcher, reading with the standing of the webhook's creator.
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,312 @@
+"""The webhook dispatcher: sends what the outbox owes, signed, and retries what fails.
+
+It runs in every `timesheet serve` worker (unless `WEBHOOK_DISPATCHER=false`) and as
+`timesheet webhooks run`. Each round claims due deliveries in a short transaction of its
+own (`DeliveryQueue.claim`: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two dispatchers
+never take the same attempt), which marks them `sending` until a lease runs out: one whose
+sender dies is sent again after it. Then each is rendered as its webhook's creator may read
+it now, checked against its target's addresses, sent, and settled in a transaction of its
+own. When idle it polls every `WEBHOOK_POLL_SECONDS`, and wakes at once after a commit of
+its own process that queued deliveries.
+"""
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlunsplit
+
+import httpx
+from standardwebhooks.webhooks import Webhook as Signer
+
+from app.config import Settings
+from app.db import webhook_outbox
+from app.db.engine import Sessions
+from app.db.types import utcnow
+from app.db.unit_of_work import UnitOfWork
+from app.enums import DeliveryStatus
+from app.errors import InvalidInput
+from app.repositories.events import EventRepository
+from app.repositories.users import UserRepository
+from app.repositories.webhooks import Attempt, Claimed, DeliveryQueue, WebhookRepository
+from app.schemas.common import rate_context
+from app.schemas.events import EventRead
+from app.services import policies, webhook_targets
+from app.services.caller import Caller, SignIn
+
+logger = logging.getLogger(__name__)
+
+# The wait after each failed attempt: about a day in all, then the delivery has failed.
+RETRY_DELAYS = tuple(
+    timedelta(seconds=seconds)
+    for seconds in (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+)
+# An endpoint that has failed every attempt for this long gets its webhook disabled.
+FAILING_LIMIT = timedelta(days=3)
+RESPONSE_KEPT_BYTES = 64 * 1024
+CLAIM_BATCH = 16
+# Beyond the timeout, how long a claim holds before another dispatcher may take it over.
+LEASE_MARGIN = timedelta(seconds=10)
+STOP_GRACE_SECONDS = 5.0
+USER_AGENT = "Timesheet-Webhooks/1"
+
+GONE = "The endpoint answered 410 Gone."
+CREATOR_GONE = "Its creator is no longer a member of the workspace."
+UNREADABLE = "Its creator may not read this event, or the event was pruned."
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """The wait before the next attempt, after `attempts` failed ones, with ±20 % jitter so
+    that deliveries failing together are not retried together; None when they ran out."""
+    if attempts > len(RETRY_DELAYS):
+        return None
+    jitter = random.uniform(0.8, 1.2)  # noqa: S311 - spreading retries, not a secret
+    return RETRY_DELAYS[attempts - 1] * jitter
+
+
+@dataclass(frozen=True)
+class _Skip:
+    reason: str
+    disable: str | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    duration_ms: int
+    status_code: int | None = None
+    body: str | None = None
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Dispatcher:
+    def __init__(
+        self, sessions: Sessions, settings: Settings, *, concurrency: int = CLAIM_BATCH
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        # Deliveries sent at once; the tests' shared connection takes one at a time.
+        self.concurrency = concurrency
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=settings.webhook_timeout_seconds,
+            headers={"user-agent": USER_AGENT},
+        )
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._client.aclose()
+
+    # Running
+
+    def start(self) -> None:
+        """Run in the background of the current event loop until `stop`."""
+        self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
+
+    async def stop(self) -> None:
+        """Finish the round in progress (for a few seconds at most) and stop. What was
+        cut short stays claimed until its lease runs out and is then sent again."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._task
+        await self._client.aclose()
+
+    async def run(self) -> None:
+        stop_waking = webhook_outbox.on_queued(self._wake.set)
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    sent = await self.run_once()
+                except Exception:
+                    logger.exception("webhook dispatch round failed")
+                    sent = 0
+                if not sent:
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._wake.wait(), self.settings.webhook_poll_seconds
+                        )
+        finally:
+            stop_waking()
+
+    async def run_once(self) -> int:
+        """Claim what is due and send it; how many deliveries were claimed."""
+        claimed = await self._claim()
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(delivery: Claimed) -> None:
+            async with slots:
+                try:
+                    await self._deliver(delivery)
+                except Exception:
+                    # Left claimed: it is sent again once its lease runs out.
+                    logger.exception("webhook delivery %s failed", delivery.id)
+
+        await asyncio.gather(*(deliver(delivery) for delivery in claimed))
+        return len(claimed)
+
+    async def _claim(self) -> list[Claimed]:
+        now = utcnow()
+        lease = timedelta(seconds=self.settings.webhook_timeout_seconds) + LEASE_MARGIN
+        async with UnitOfWork(self.sessions) as uow:
+            return await DeliveryQueue(uow.session).claim(now, now + lease, CLAIM_BATCH)
+
+    # One delivery
+
+    async def _deliver(self, delivery: Claimed) -> None:
+        rendered = await self._render(delivery)
+        if isinstance(rendered, _Skip):
+            skipped = Attempt(DeliveryStatus.SKIPPED, None, at=utcnow(), error=rendered.reason)
+            await self._settle(delivery, skipped, None, disable=rendered.disable)
+            return
+        answer = await self._send(delivery, rendered)
+        now = utcnow()
+        status, next_attempt_at, disable = DeliveryStatus.DELIVERED, None, None
+        if not answer.succeeded:
+            delay = None if answer.status_code == 410 else retry_delay(delivery.attempts)
+            status = DeliveryStatus.FAILED if delay is None else DeliveryStatus.PENDING
+            next_attempt_at = None if delay is None else now + delay
+            disable = GONE if answer.status_code == 410 else None
+        attempt = Attempt(
+            status,
+            next_attempt_at,
+            at=now,
+            status_code=answer.status_code,
+            duration_ms=answer.duration_ms,
+            error=answer.error,
+            response=answer.body,
+        )
+        await self._settle(delivery, attempt, answer, disable=disable)
+
+    async def _render(self, delivery: Claimed) -> bytes | _Skip:
+        """The body, as the webhook's creator may read the event now."""
+        async with UnitOfWork(self.sessions, read_only=True) as uow:
+            standing = None
+            if delivery.creator_id is not None:
+                standing = await UserRepository(uow.session).get_active(
+                    delivery.creator_id, delivery.workspace_id
+                )
+            if standing is None or standing[1] is None or standing[2] is None:
+                return _Skip(CREATOR_GONE, disable=CREATOR_GONE)
+            user, membership, workspace = standing
+            if delivery.payload is not None:
+                return json.dumps(delivery.payload, separators=(",", ":")).encode()
+            creator = Caller(user, SignIn.WEBHOOK).in_workspace(workspace, membership)
+            events = EventRepository(
+                uow.session, delivery.workspace_id, viewer_id=policies.event_viewer(creator)
+            )
+            event = await events.get_or_none(delivery.id)
+            if event is None:
+                return _Skip(UNREADABLE)
+            context = rate_context(policies.may_see_rates(creator))
+            return EventRead.model_validate(event, context=context).model_dump_json().encode()
+
+    async def _send(self, delivery: Claimed, body: bytes) -> _Answer:
+        started = time.monotonic()
+
+        def elapsed_ms() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        timeout = self.settings.webhook_timeout_seconds
+        try:
+            # The lookup counts against the timeout too, so a claim's lease covers it.
+            async with asyncio.timeout(timeout):
+                target = await webhook_targets.resolve(delivery.url, self.settings)
+                url, options = _request_to(target, delivery.id, delivery.secret, body)
+                request = self._client.build_request("POST", url, **options)
+                response = await self._client.send(request, stream=True)
+                try:
+                    kept = await _read_start(response)
+                finally:
+                    await response.aclose()
+        except InvalidInput as exc:
+            return _Answer(elapsed_ms(), error=exc.detail)
+        except (TimeoutError, httpx.TimeoutException):
+            return _Answer(elapsed_ms(), error=f"No answer within {timeout:g} s.")
+        except httpx.HTTPError as exc:
+            return _Answer(elapsed_ms(), error=f"{type(exc).__name__}: {exc}"[:500])
+        return _Answer(elapsed_ms(), response.status_code, kept.decode(errors="replace"))
+
+    async def _settle(
+        self, delivery: Claimed, attempt: Attempt, answer: _Answer | None, *, disable: str | None
+    ) -> None:
+        async with UnitOfWork(self.sessions) as uow:
+            queue = DeliveryQueue(uow.session)
+            if not await queue.settle(delivery, attempt):
+                return  # its lease ran out and another attempt took it over
+            if answer is not None and answer.succeeded:
+                await queue.endpoint_answered(delivery.webhook_id)
+            elif answer is not None and disable is None:
+                since = await queue.endpoint_failed(delivery.webhook_id, attempt.at)
+                if attempt.at - since >= FAILING_LIMIT:
+                    disable = _failing_for(since, answer)
+            if disable is not None:
+                webhooks = WebhookRepository(uow.session, delivery.workspace_id)
+                webhook = await webhooks.get_or_none(delivery.webhook_id)
+                if webhook is not None and webhook.enabled:
+                    await webhooks.update(webhook, {"enabled": False, "disabled_reason": disable})
+
+
+def _failing_for(since: datetime, answer: _Answer) -> str:
+    last = f"HTTP {answer.status_code}" if answer.status_code else (answer.error or "no answer")
+    return f"Every delivery failed since {since:%Y-%m-%d %H:%M} UTC (last: {last})."[:500]
+
+
+def _request_to(
+    target: webhook_targets.Target, message_id: uuid.UUID, secret: str, body: bytes
+) -> tuple[str, dict[str, Any]]:
+    """The URL and the keyword arguments of a signed POST of `body` to `target`: at its
+    checked address, with the name in `Host` and in TLS (SNI and the certificate check)."""
+    sent_at = utcnow()
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": str(message_id),
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Signer(secret).sign(str(message_id), sent_at, body),
+    }
+    url = target.url
+    extensions = {}
+    if target.address is not None:
+        address = target.address
+        host = f"[{address}]" if address.version == 6 else str(address)
+        headers["host"] = url.netloc.rpartition("@")[2]
+        if url.scheme == "https":
+            extensions["sni_hostname"] = target.host
+        url = url._replace(netloc=f"{host}:{url.port}" if url.port else host)
+    return urlunsplit(url), {"content": body, "headers": headers, "extensions": extensions}
+
+
+async def _read_start(response: httpx.Response) -> bytes:
+    """The first `RESPONSE_KEPT_BYTES` of the answer; the rest is not read."""
+    kept = bytearray()
+    async for chunk in response.aiter_bytes():
+        kept += chunk[: RESPONSE_KEPT_BYTES - len(kept)]
+        if len(kept) >= RESPONSE_KEPT_BYTES:
+            break
+    return bytes(kept)
