@@ -34,6 +34,7 @@ from app.observability.metrics import multiprocess_directory
 from app.openapi import document_text
 from app.repositories.events import EventRetention
 from app.repositories.time_entries import EntryFilters
+from app.repositories.webhooks import DeliveryQueue
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
@@ -190,12 +191,20 @@ def events_prune(
         typer.Option(min=1, help="Keep this many days (default: EVENT_RETENTION_DAYS)."),
     ] = None,
 ) -> None:
-    """Remove events older than the retention period, in every workspace."""
+    """Remove events older than the retention period, in every workspace, and the webhook
+    deliveries of that age that were settled."""
     settings = _settings()
     keep = days or settings.event_retention_days
     before = datetime.now(UTC) - timedelta(days=keep)
-    removed = _in_unit_of_work(lambda uow: EventRetention(uow.session).prune(before), settings)
-    console.print(f"Removed {removed} events older than {keep} days.")
+
+    async def prune(uow: UnitOfWork) -> tuple[int, int]:
+        events = await EventRetention(uow.session).prune(before)
+        return events, await DeliveryQueue(uow.session).prune(before)
+
+    events, deliveries = _in_unit_of_work(prune, settings)
+    console.print(
+        f"Removed {events} events and {deliveries} webhook deliveries older than {keep} days."
+    )
 
 
 @webhooks_cli.command("run")

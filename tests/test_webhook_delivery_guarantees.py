@@ -5,6 +5,8 @@ same attempt."""
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,3 +148,50 @@ async def test_two_dispatchers_never_send_the_same_attempt(
             assert await first.run_once() == await second.run_once() == 0
         assert len(receiver.requests) == 30
         assert len(receiver.received_ids()) == 30
+
+
+@pytest.mark.committed
+async def test_webhooks_run_sends_apart_from_the_server_and_stops_on_sigterm(
+    client: AsyncClient, committed_team: Team, settings: Settings, tmp_path: Path
+) -> None:
+    team = committed_team
+    env = environment_without("DATABASE_URL", "ENVIRONMENT", "SECRET_KEY", "WEBHOOK_")
+    env |= {
+        "DATABASE_URL": settings.database_url,
+        "ENVIRONMENT": "test",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_POLL_SECONDS": "0.2",
+    }
+    with receiving() as receiver:
+        webhook = await client.post(
+            f"/api/v1/workspaces/{team.workspace.id}/webhooks",
+            json={"url": receiver.url, "event_types": ["client.created"]},
+            headers=auth_headers(team.admin),
+        )
+        assert webhook.status_code == 201, webhook.text
+        made = await client.post(
+            f"/api/v1/workspaces/{team.workspace.id}/clients",
+            json={"name": "Apart"},
+            headers=auth_headers(team.admin),
+        )
+        assert made.status_code == 201, made.text
+        executable = str(Path(sys.executable).parent / "timesheet")
+        log = tmp_path / "dispatcher.log"
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                executable, "webhooks", "run", env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+        try:
+            for _ in range(DELIVERY_DEADLINE_SECONDS * 5):
+                if receiver.requests or process.returncode is not None:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(process.wait(), 30)
+    assert code == 0, log.read_text()
+    [request] = receiver.requests
+    body = Verifier(webhook.json()["secret"]).verify(request.body, request.headers)
+    assert body["subject"]["id"] == made.json()["id"]
+    assert "Sending webhooks" in log.read_text()

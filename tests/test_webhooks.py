@@ -20,6 +20,7 @@ from app.db.models import Webhook, WebhookDelivery
 from app.db.types import utcnow
 from app.dispatcher import FAILING_LIMIT, RETRY_DELAYS, Dispatcher, retry_delay
 from app.enums import DeliveryStatus
+from app.repositories.webhooks import DeliveryQueue
 from tests.factories import Team, auth_headers
 from tests.receivers import Answer, Receiver, receiving
 from tests.tracking import entries_url, iso, timer_url
@@ -724,3 +725,21 @@ async def test_a_target_is_checked_again_when_sent(
     assert delivery["last_error"].startswith("The webhook's URL must reach a public address")
     rows = (await session.scalars(select(WebhookDelivery))).all()
     assert [row.attempts for row in rows] == [1]
+
+
+async def test_pruning_removes_settled_deliveries_past_retention(
+    client: AsyncClient,
+    session: AsyncSession,
+    team: Team,
+    receiver: Receiver,
+    dispatcher: Dispatcher,
+) -> None:
+    webhook = await add_webhook(client, team, receiver.url, ["client.*"])
+    await add_client(client, team, "Sent")
+    assert await dispatcher.run_once() == 1
+    await add_client(client, team, "Owed")
+    old = utcnow() - timedelta(days=401)
+    await session.execute(update(WebhookDelivery).values(created_at=old))
+    assert await DeliveryQueue(session).prune(utcnow() - timedelta(days=400)) == 1
+    [owed] = await deliveries_of(client, team, webhook)
+    assert owed["status"] == "pending"

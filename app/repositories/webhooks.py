@@ -172,6 +172,16 @@ class DeliveryQueue(Repository[WebhookDelivery]):
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def prune(self, before: datetime) -> int:
+        """Remove the settled deliveries made before `before`, as events past retention are;
+        owed ones stay, to be sent (or skipped once their event is gone)."""
+        result = await self.session.execute(
+            delete(WebhookDelivery).where(
+                WebhookDelivery.created_at < before, WebhookDelivery.status.not_in(_CLAIMABLE)
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def endpoint_answered(self, webhook_id: uuid.UUID) -> None:
         await self.session.execute(
             update(Webhook)
