@@ -1,6 +1,7 @@
 """Webhooks: set up by admins, delivered from the outbox to a real receiver, signed as
 Standard Webhooks, retried, disabled, and never sent where they must not go."""
 
+import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -743,3 +744,33 @@ async def test_pruning_removes_settled_deliveries_past_retention(
     assert await DeliveryQueue(session).prune(utcnow() - timedelta(days=400)) == 1
     [owed] = await deliveries_of(client, team, webhook)
     assert owed["status"] == "pending"
+
+
+async def test_an_import_reaches_webhooks_as_one_summary(
+    client: AsyncClient, team: Team, receiver: Receiver, dispatcher: Dispatcher
+) -> None:
+    webhook = await add_webhook(client, team, receiver.url, ["import.completed", "project.*"])
+    entries = await add_webhook(client, team, receiver.url, ["time_entry.*"])
+    csv = (
+        "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
+        "End date,End time,Duration,Tags\n"
+        f"Ada,{team.member.email},,Apollo,,first,No,2024-04-22,09:00:00,2024-04-22,10:00:00,"
+        "01:00:00,\n"
+        f"Ada,{team.member.email},,Apollo,,second,No,2024-04-23,09:00:00,2024-04-23,10:00:00,"
+        "01:00:00,\n"
+    )
+    imported = await client.post(
+        f"/api/v1/workspaces/{team.workspace.id}/imports",
+        data={"format": "toggl_csv", "timezone": "UTC"},
+        files={"file": ("toggl.csv", io.BytesIO(csv.encode()), "text/csv")},
+        headers=auth_headers(team.admin),
+    )
+    assert imported.status_code == 201, imported.text
+    assert await dispatcher.run_once() == 2
+    bodies = [verified(webhook, request) for request in receiver.requests]
+    assert sorted(body["type"] for body in bodies) == ["import.completed", "project.created"]
+    [summary] = [body for body in bodies if body["type"] == "import.completed"]
+    assert summary["origin"] == "import"
+    assert summary["data"]["object"]["created"] == 2
+    # The rows themselves are written in bulk, as no event each.
+    assert await deliveries_of(client, team, entries) == []
