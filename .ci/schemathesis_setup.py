@@ -55,6 +55,8 @@ def main() -> None:
         "task_id": task_id,
         "tag_ids": [tag_id],
     }
+    webhook = f"{workspace}/webhooks"
+    webhook_id = created(client, webhook, {"url": "https://example.com/h", "event_types": ["*"]})
     variables = {
         "TIMESHEET_TOKEN": token,
         "TIMESHEET_WORKSPACE_ID": workspace_id,
@@ -64,6 +66,8 @@ def main() -> None:
         "TIMESHEET_TASK_ID": task_id,
         "TIMESHEET_TAG_ID": tag_id,
         "TIMESHEET_ENTRY_ID": created(client, f"{workspace}/time-entries", entry),
+        "TIMESHEET_WEBHOOK_ID": webhook_id,
+        "TIMESHEET_DELIVERY_ID": created(client, f"{webhook}/{webhook_id}/test", {}),
     }
     for name, value in variables.items():
         print(f"export {name}={shlex.quote(value)}")
