@@ -51,7 +51,9 @@ RETRY_DELAYS = tuple(
 # An endpoint that has failed every attempt for this long gets its webhook disabled.
 FAILING_LIMIT = timedelta(days=3)
 RESPONSE_KEPT_BYTES = 64 * 1024
-CLAIM_BATCH = 16
+# Deliveries claimed, and then sent, at once: each goes out as soon as it is claimed, well
+# within its lease.
+CONCURRENCY = 16
 # Beyond the timeout, how long a claim holds before another dispatcher may take it over.
 LEASE_MARGIN = timedelta(seconds=10)
 STOP_GRACE_SECONDS = 5.0
@@ -91,7 +93,7 @@ class _Answer:
 
 class Dispatcher:
     def __init__(
-        self, sessions: Sessions, settings: Settings, *, concurrency: int = CLAIM_BATCH
+        self, sessions: Sessions, settings: Settings, *, concurrency: int = CONCURRENCY
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -158,15 +160,13 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim what is due and send it; how many deliveries were claimed."""
         claimed = await self._claim()
-        slots = asyncio.Semaphore(self.concurrency)
 
         async def deliver(delivery: Claimed) -> None:
-            async with slots:
-                try:
-                    await self._deliver(delivery)
-                except Exception:
-                    # Left claimed: it is sent again once its lease runs out.
-                    logger.exception("webhook delivery %s failed", delivery.id)
+            try:
+                await self._deliver(delivery)
+            except Exception:
+                # Left claimed: it is sent again once its lease runs out.
+                logger.exception("webhook delivery %s failed", delivery.id)
 
         await asyncio.gather(*(deliver(delivery) for delivery in claimed))
         return len(claimed)
@@ -175,7 +175,7 @@ class Dispatcher:
         now = utcnow()
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds) + LEASE_MARGIN
         async with UnitOfWork(self.sessions) as uow:
-            return await DeliveryQueue(uow.session).claim(now, now + lease, CLAIM_BATCH)
+            return await DeliveryQueue(uow.session).claim(now, now + lease, self.concurrency)
 
     # One delivery
 

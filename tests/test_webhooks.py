@@ -95,6 +95,14 @@ async def make_due(session: AsyncSession) -> None:
     )
 
 
+async def drain(dispatcher: Dispatcher) -> int:
+    """Send what is due, one round after the other; how many were sent."""
+    sent = 0
+    while claimed := await dispatcher.run_once():
+        sent += claimed
+    return sent
+
+
 def verified(webhook: dict[str, Any], request: Any) -> Any:
     return Verifier(webhook["secret"]).verify(request.body, request.headers)
 
@@ -607,7 +615,7 @@ async def test_a_demoted_creator_stops_receiving_what_members_cannot_see(
     assert demoted.status_code == 200, demoted.text
     others = await add_entry(client, team, 11)  # the member's: no longer the creator's to see
     own = await add_entry(client, team, 13, by=team.admin)
-    assert await dispatcher.run_once() == 2
+    assert await drain(dispatcher) == 2
     assert len(receiver.requests) == 2
     assert verified(webhook, receiver.requests[1])["subject"]["id"] == own["id"]
     statuses = {delivery["id"]: delivery for delivery in await deliveries_of(client, team, webhook)}
@@ -766,7 +774,7 @@ async def test_an_import_reaches_webhooks_as_one_summary(
         headers=auth_headers(team.admin),
     )
     assert imported.status_code == 201, imported.text
-    assert await dispatcher.run_once() == 2
+    assert await drain(dispatcher) == 2
     bodies = [verified(webhook, request) for request in receiver.requests]
     assert sorted(body["type"] for body in bodies) == ["import.completed", "project.created"]
     [summary] = [body for body in bodies if body["type"] == "import.completed"]
