@@ -29,6 +29,7 @@ from standardwebhooks.webhooks import Webhook as Signer
 from app.config import Settings
 from app.db import webhook_outbox
 from app.db.engine import Sessions
+from app.db.models import Membership, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
 from app.enums import DeliveryStatus
@@ -158,17 +159,27 @@ class Dispatcher:
             stop_waking()
 
     async def run_once(self) -> int:
-        """Claim what is due and send it; how many deliveries were claimed."""
+        """Claim what is due, send it at once, and record how each attempt went; how many
+        deliveries were claimed. A round that fails midway leaves its deliveries claimed:
+        they are sent again once their lease runs out."""
         claimed = await self._claim()
-
-        async def deliver(delivery: Claimed) -> None:
-            try:
-                await self._deliver(delivery)
-            except Exception:
-                # Left claimed: it is sent again once its lease runs out.
-                logger.exception("webhook delivery %s failed", delivery.id)
-
-        await asyncio.gather(*(deliver(delivery) for delivery in claimed))
+        if not claimed:
+            return 0
+        bodies = await self._render(claimed)
+        answers = await asyncio.gather(
+            *(
+                self._send(delivery, body)
+                for delivery, body in zip(claimed, bodies, strict=True)
+                if not isinstance(body, _Skip)
+            )
+        )
+        sent = iter(answers)
+        await self._settle(
+            [
+                (delivery, body if isinstance(body, _Skip) else next(sent))
+                for delivery, body in zip(claimed, bodies, strict=True)
+            ]
+        )
         return len(claimed)
 
     async def _claim(self) -> list[Claimed]:
@@ -177,55 +188,47 @@ class Dispatcher:
         async with UnitOfWork(self.sessions) as uow:
             return await DeliveryQueue(uow.session).claim(now, now + lease, self.concurrency)
 
-    # One delivery
+    # The steps of a round
 
-    async def _deliver(self, delivery: Claimed) -> None:
-        rendered = await self._render(delivery)
-        if isinstance(rendered, _Skip):
-            skipped = Attempt(DeliveryStatus.SKIPPED, None, at=utcnow(), error=rendered.reason)
-            await self._settle(delivery, skipped, None, disable=rendered.disable)
-            return
-        answer = await self._send(delivery, rendered)
-        now = utcnow()
-        status, next_attempt_at, disable = DeliveryStatus.DELIVERED, None, None
-        if not answer.succeeded:
-            delay = None if answer.status_code == 410 else retry_delay(delivery.attempts)
-            status = DeliveryStatus.FAILED if delay is None else DeliveryStatus.PENDING
-            next_attempt_at = None if delay is None else now + delay
-            disable = GONE if answer.status_code == 410 else None
-        attempt = Attempt(
-            status,
-            next_attempt_at,
-            at=now,
-            status_code=answer.status_code,
-            duration_ms=answer.duration_ms,
-            error=answer.error,
-            response=answer.body,
-        )
-        await self._settle(delivery, attempt, answer, disable=disable)
-
-    async def _render(self, delivery: Claimed) -> bytes | _Skip:
-        """The body, as the webhook's creator may read the event now."""
+    async def _render(self, claimed: list[Claimed]) -> list[bytes | _Skip]:
+        """Each body, as the webhook's creator may read the event now; in one unit of work."""
         async with UnitOfWork(self.sessions, read_only=True) as uow:
-            standing = None
-            if delivery.creator_id is not None:
-                standing = await UserRepository(uow.session).get_active(
-                    delivery.creator_id, delivery.workspace_id
+            creators: dict[tuple[uuid.UUID, uuid.UUID | None], Caller | None] = {}
+            for delivery in claimed:
+                key = (delivery.workspace_id, delivery.creator_id)
+                if delivery.creator_id is not None and key not in creators:
+                    standing = await UserRepository(uow.session).get_active(
+                        delivery.creator_id, delivery.workspace_id
+                    )
+                    creators[key] = _caller(standing)
+            readable: dict[uuid.UUID, bytes] = {}
+            for (workspace_id, _), creator in creators.items():
+                if creator is None:
+                    continue
+                ids = [
+                    d.id
+                    for d in claimed
+                    if (d.workspace_id, d.creator_id) == (workspace_id, creator.user_id)
+                    and d.payload is None
+                ]
+                if not ids:
+                    continue
+                events = EventRepository(
+                    uow.session, workspace_id, viewer_id=policies.event_viewer(creator)
                 )
-            if standing is None or standing[1] is None or standing[2] is None:
-                return _Skip(CREATOR_GONE, disable=CREATOR_GONE)
-            user, membership, workspace = standing
-            if delivery.payload is not None:
-                return json.dumps(delivery.payload, separators=(",", ":")).encode()
-            creator = Caller(user, SignIn.WEBHOOK).in_workspace(workspace, membership)
-            events = EventRepository(
-                uow.session, delivery.workspace_id, viewer_id=policies.event_viewer(creator)
-            )
-            event = await events.get_or_none(delivery.id)
-            if event is None:
-                return _Skip(UNREADABLE)
-            context = rate_context(policies.may_see_rates(creator))
-            return EventRead.model_validate(event, context=context).model_dump_json().encode()
+                context = rate_context(policies.may_see_rates(creator))
+                for event in await events.readable(ids):
+                    rendered = EventRead.model_validate(event, context=context)
+                    readable[event.id] = rendered.model_dump_json().encode()
+        bodies: list[bytes | _Skip] = []
+        for delivery in claimed:
+            if creators.get((delivery.workspace_id, delivery.creator_id)) is None:
+                bodies.append(_Skip(CREATOR_GONE, disable=CREATOR_GONE))
+            elif delivery.payload is not None:
+                bodies.append(json.dumps(delivery.payload, separators=(",", ":")).encode())
+            else:
+                bodies.append(readable.get(delivery.id, _Skip(UNREADABLE)))
+        return bodies
 
     async def _send(self, delivery: Claimed, body: bytes) -> _Answer:
         started = time.monotonic()
@@ -253,24 +256,58 @@ class Dispatcher:
             return _Answer(elapsed_ms(), error=f"{type(exc).__name__}: {exc}"[:500])
         return _Answer(elapsed_ms(), response.status_code, kept.decode(errors="replace"))
 
-    async def _settle(
-        self, delivery: Claimed, attempt: Attempt, answer: _Answer | None, *, disable: str | None
-    ) -> None:
+    async def _settle(self, outcomes: list[tuple[Claimed, _Answer | _Skip]]) -> None:
+        """Record each attempt, in one unit of work, and disable the webhooks that must be."""
         async with UnitOfWork(self.sessions) as uow:
             queue = DeliveryQueue(uow.session)
-            if not await queue.settle(delivery, attempt):
-                return  # its lease ran out and another attempt took it over
-            if answer is not None and answer.succeeded:
-                await queue.endpoint_answered(delivery.webhook_id)
-            elif answer is not None and disable is None:
-                since = await queue.endpoint_failed(delivery.webhook_id, attempt.at)
-                if attempt.at - since >= FAILING_LIMIT:
-                    disable = _failing_for(since, answer)
-            if disable is not None:
-                webhooks = WebhookRepository(uow.session, delivery.workspace_id)
-                webhook = await webhooks.get_or_none(delivery.webhook_id)
-                if webhook is not None and webhook.enabled:
-                    await webhooks.update(webhook, {"enabled": False, "disabled_reason": disable})
+            for delivery, outcome in outcomes:
+                attempt, disable = _judged(delivery, outcome)
+                if not await queue.settle(delivery, attempt):
+                    continue  # its lease ran out and another attempt took it over
+                if isinstance(outcome, _Answer):
+                    if outcome.succeeded and delivery.failing_since is not None:
+                        await queue.endpoint_answered(delivery.webhook_id)
+                    elif not outcome.succeeded and disable is None:
+                        since = await queue.endpoint_failed(delivery.webhook_id, attempt.at)
+                        if attempt.at - since >= FAILING_LIMIT:
+                            disable = _failing_for(since, outcome)
+                if disable is not None:
+                    webhooks = WebhookRepository(uow.session, delivery.workspace_id)
+                    webhook = await webhooks.get_or_none(delivery.webhook_id)
+                    if webhook is not None and webhook.enabled:
+                        changes = {"enabled": False, "disabled_reason": disable}
+                        await webhooks.update(webhook, changes)
+
+
+def _caller(standing: tuple[User, Membership | None, Workspace | None] | None) -> Caller | None:
+    """The webhook's creator as a reader of its workspace; None once they are no member."""
+    if standing is None or standing[1] is None or standing[2] is None:
+        return None
+    user, membership, workspace = standing
+    return Caller(user, SignIn.WEBHOOK).in_workspace(workspace, membership)
+
+
+def _judged(delivery: Claimed, outcome: _Answer | _Skip) -> tuple[Attempt, str | None]:
+    """The attempt to record, and why to disable the webhook (None: no reason)."""
+    now = utcnow()
+    if isinstance(outcome, _Skip):
+        return Attempt(DeliveryStatus.SKIPPED, None, at=now, error=outcome.reason), outcome.disable
+    status, next_attempt_at, disable = DeliveryStatus.DELIVERED, None, None
+    if not outcome.succeeded:
+        delay = None if outcome.status_code == 410 else retry_delay(delivery.attempts)
+        status = DeliveryStatus.FAILED if delay is None else DeliveryStatus.PENDING
+        next_attempt_at = None if delay is None else now + delay
+        disable = GONE if outcome.status_code == 410 else None
+    attempt = Attempt(
+        status,
+        next_attempt_at,
+        at=now,
+        status_code=outcome.status_code,
+        duration_ms=outcome.duration_ms,
+        error=outcome.error,
+        response=outcome.body,
+    )
+    return attempt, disable
 
 
 def _failing_for(since: datetime, answer: _Answer) -> str:

@@ -81,6 +81,8 @@ class Claimed:
     url: str
     secret: str
     creator_id: uuid.UUID | None
+    # The webhook's, when claimed: a success clears it only if it was set.
+    failing_since: datetime | None
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class DeliveryQueue(Repository[WebhookDelivery]):
                 Webhook.url,
                 Webhook.secret,
                 Webhook.created_by_user_id,
+                Webhook.failing_since,
             )
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
             .where(tuple_(WebhookDelivery.webhook_id, WebhookDelivery.id).in_(keys))
