@@ -5,12 +5,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, InWorkspaceMixin
+from app.db.base import Base
 from app.db.types import UTCDateTime, str_enum, utcnow
 from app.enums import DeliveryStatus
 
 
-class WebhookDelivery(InWorkspaceMixin, Base):
+class WebhookDelivery(Base):
     """One message owed to one webhook: an event, or a ping.
 
     Written in the transaction of its event (`app.db.webhook_outbox`), so a committed event
@@ -30,6 +30,10 @@ class WebhookDelivery(InWorkspaceMixin, Base):
         ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
     )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # The webhook's workspace, for scoping reads. No foreign key of its own: the webhook's
+    # ties the row to the workspace (its deletion reaches the row through the webhook), and
+    # the outbox's insert, on the write path, makes one check fewer.
+    workspace_id: Mapped[uuid.UUID]
     event_type: Mapped[str] = mapped_column(String(64))
     # A ping's body; an event's is rendered when sent, as its webhook may read it then.
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
