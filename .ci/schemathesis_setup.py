@@ -55,6 +55,8 @@ def main() -> None:
         "task_id": task_id,
         "tag_ids": [tag_id],
     }
+    webhook = f"{workspace}/webhooks"
+    webhook_id = created(client, webhook, {"url": "https://example.com/h", "event_types": ["*"]})
     variables = {
         "TIMESHEET_TOKEN": token,
         "TIMESHEET_WORKSPACE_ID": workspace_id,
@@ -70,6 +72,8 @@ def main() -> None:
             f"{workspace}/approvals",
             {"period_start": "2024-04-29", "period_end": "2024-05-06"},
         ),
+        "TIMESHEET_WEBHOOK_ID": webhook_id,
+        "TIMESHEET_DELIVERY_ID": created(client, f"{webhook}/{webhook_id}/test", {}),
     }
     for name, value in variables.items():
         print(f"export {name}={shlex.quote(value)}")

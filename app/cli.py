@@ -1,6 +1,8 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import logging.config
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -27,6 +29,7 @@ from app.db import migrations
 from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
+from app.dispatcher import Dispatcher
 from app.enums import ImportFormat
 from app.errors import DomainError
 from app.instants import supported_utc
@@ -38,6 +41,7 @@ from app.observability.metrics import multiprocess_directory
 from app.openapi import document_text
 from app.repositories.events import EventRetention
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
+from app.repositories.webhooks import DeliveryQueue
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.report_documents import REPORT_QUERIES, DetailedFormat, DetailedQuery, ReportKind
 from app.schemas.users import UserCreate
@@ -53,11 +57,13 @@ cli = typer.Typer(help="Timesheet: team time tracking API.", no_args_is_help=Tru
 db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 events_cli = typer.Typer(help="The record of every change.", no_args_is_help=True)
+webhooks_cli = typer.Typer(help="Send webhooks.", no_args_is_help=True)
 report_cli = typer.Typer(help="Reports as files, on standard output.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(events_cli, name="events")
 cli.add_typer(report_cli, name="report")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -195,12 +201,45 @@ def events_prune(
         typer.Option(min=1, help="Keep this many days (default: EVENT_RETENTION_DAYS)."),
     ] = None,
 ) -> None:
-    """Remove events older than the retention period, in every workspace."""
+    """Remove events older than the retention period, in every workspace, and the webhook
+    deliveries of that age that were settled."""
     settings = _settings()
     keep = days or settings.event_retention_days
     before = datetime.now(UTC) - timedelta(days=keep)
-    removed = _in_unit_of_work(lambda uow: EventRetention(uow.session).prune(before), settings)
-    console.print(f"Removed {removed} events older than {keep} days.")
+
+    async def prune(uow: UnitOfWork) -> tuple[int, int]:
+        events = await EventRetention(uow.session).prune(before)
+        return events, await DeliveryQueue(uow.session).prune(before)
+
+    events, deliveries = _in_unit_of_work(prune, settings)
+    console.print(
+        f"Removed {events} events and {deliveries} webhook deliveries older than {keep} days."
+    )
+
+
+@webhooks_cli.command("run")
+def webhooks_run() -> None:
+    """Send webhook deliveries until stopped (Ctrl-C or SIGTERM), beside or instead of the
+    dispatchers of `timesheet serve` (WEBHOOK_DISPATCHER=false turns those off)."""
+    settings = _settings()
+    logging.config.dictConfig(log_config(settings))
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        dispatcher = Dispatcher(create_sessions(engine, pgbouncer=settings.db_pgbouncer), settings)
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopped.set)
+        dispatcher.start()
+        console.print("Sending webhooks; Ctrl-C stops.")
+        try:
+            await stopped.wait()
+        finally:
+            await dispatcher.stop()
+            await engine.dispose()
+
+    asyncio.run(run())
 
 
 @users_cli.command("create")

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     # Where LISTEN/NOTIFY cannot wake streams (SQLite, PgBouncer), each process looks
     # this often whether the workspaces its streams follow have new events.
     event_stream_poll_seconds: float = Field(default=1, gt=0)
+    # Webhooks. Each `serve` worker runs a dispatcher unless this is off (then run
+    # `timesheet webhooks run` apart); it polls the outbox this often when idle.
+    webhook_dispatcher: bool = True
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Lets webhooks reach loopback, private and link-local addresses, and plain http in
+    # production: for tests and closed networks only.
+    webhook_allow_private_targets: bool = False
 
     @field_validator("database_url")
     @classmethod

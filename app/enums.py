@@ -111,3 +111,14 @@ class ApprovalFilter(StrEnum):
     APPROVED = "approved"
     SUBMITTED = "submitted"
     OPEN = "open"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands: owed, being sent, received, given up or passed over."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    # Not sent: the webhook's creator may not read the event (any more), or it was pruned.
+    SKIPPED = "skipped"

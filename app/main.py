@@ -18,6 +18,7 @@ from app.api.router import API_ROUTERS, mount
 from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
+from app.dispatcher import Dispatcher
 from app.observability.install import install_metrics
 from app.observability.metrics import mark_worker_dead
 from app.observability.request_id import REQUEST_ID_HEADER
@@ -60,6 +61,11 @@ TAGS = [
     {"name": "reports", "description": "Tracked time totalled by project, person, day and more."},
     {"name": "imports", "description": "Uploads of other trackers' exports, and their results."},
     {"name": "events", "description": "Every change in a workspace: who made it, how, and what."},
+    {
+        "name": "webhooks",
+        "description": "Events pushed to other systems, signed as Standard Webhooks, and "
+        "their deliveries.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
 # Paths carry their full prefix, so clients call the host they were given.
@@ -74,10 +80,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
+    dispatcher = None
+    if settings.webhook_dispatcher:
+        dispatcher = Dispatcher(app.state.sessions, settings)
+        dispatcher.start()
     try:
         yield
     finally:
         await app.state.event_feed.close()
+        if dispatcher is not None:
+            await dispatcher.stop()
         await engine.dispose()
         mark_worker_dead()
 

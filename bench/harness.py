@@ -15,13 +15,15 @@ import re
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -135,6 +137,9 @@ def timesheet_server(database_url: str, workdir: Path) -> AbstractAsyncContextMa
         "SECRET_KEY": SECRET_KEY,
         "ENVIRONMENT": "production",
         "AUTO_MIGRATE": "false",
+        # `--webhook` delivers to a receiver of its own on 127.0.0.1 (code without webhooks
+        # ignores the setting).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
     name = "timesheet-sqlite" if database_url.startswith("sqlite") else "timesheet"
     return serve(name, [str(cli), "serve", "--workers", "1"], env, workdir)
@@ -144,6 +149,54 @@ def baseline_server(database_url: str, workdir: Path) -> AbstractAsyncContextMan
     command = [sys.executable, "-m", "uvicorn", "bench.baseline:create_app", "--factory"]
     env = {"BENCH_DATABASE_URL": data.libpq_url(database_url), "BENCH_SECRET_KEY": SECRET_KEY}
     return serve("baseline", [*command, "--workers", "1"], env, workdir)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """Takes webhook deliveries and answers 204; counts them."""
+
+    received = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).received += 1
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@asynccontextmanager
+async def webhook_subscribed(
+    server: Server, dataset: data.Dataset, notes: list[str]
+) -> AsyncIterator[None]:
+    """One webhook on every event of the caller's workspace, delivered by the server's own
+    dispatcher to a receiver in this process; at the end, a note of how many arrived."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    receiver.daemon_threads = True
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    port = receiver.server_address[1]
+    token = access_token(dataset.caller_id)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        created = await client.post(
+            f"{API}/workspaces/{dataset.workspace_id}/webhooks",
+            json={"url": f"http://127.0.0.1:{port}/hook", "event_types": ["*"]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if created.status_code != 201:
+            raise SystemExit(f"--webhook: the app did not create a webhook: {created.text}")
+        webhook_url = f"{API}/workspaces/{dataset.workspace_id}/webhooks/{created.json()['id']}"
+        try:
+            yield
+        finally:
+            await client.delete(webhook_url, headers={"Authorization": f"Bearer {token}"})
+            receiver.shutdown()
+            receiver.server_close()
+            notes.append(
+                "One webhook subscribed to every event (`*`) of the caller's workspace, sent "
+                "by the server's own dispatcher to a receiver on 127.0.0.1 answering 204: "
+                f"{_Receiver.received:,} deliveries arrived during the run"
+            )
 
 
 # What to measure
@@ -478,7 +531,10 @@ async def against_baseline(
     async with (
         timesheet_server(url, bench.workdir) as real,
         baseline_server(url, bench.workdir) as bare,
+        AsyncExitStack() as subscribed,
     ):
+        if bench.args.webhook:
+            await subscribed.enter_async_context(webhook_subscribed(real, dataset, notes))
         summary = await summary_path(real, dataset)
         if summary is None:
             notes.append(f"Month summary: skipped, the app has no `GET {SUMMARY_ROUTE}`.")

@@ -47,6 +47,9 @@ def settings(database_url: str) -> Settings:
         environment=Environment.TEST,
         secret_key=TEST_SECRET_KEY,
         auto_migrate=False,
+        # Tests run the dispatcher themselves, against receivers of their own on 127.0.0.1.
+        webhook_dispatcher=False,
+        webhook_allow_private_targets=True,
         _env_file=None,
     )
 

@@ -22,6 +22,8 @@ from app.db.models import (
     Task,
     TimeEntry,
     User,
+    Webhook,
+    WebhookDelivery,
     Workspace,
 )
 from app.enums import AttemptKind, Role
@@ -106,6 +108,28 @@ async def make_task(session: AsyncSession, project: Project, **values: Any) -> T
 async def make_tag(session: AsyncSession, workspace: Workspace, **values: Any) -> Tag:
     values.setdefault("name", f"tag-{_n()}")
     return await _add(session, Tag(workspace_id=workspace.id, **values))
+
+
+async def make_webhook(
+    session: AsyncSession, workspace: Workspace, creator: User, **values: Any
+) -> Webhook:
+    """A webhook row, subscribed to nothing (the service writes subscriptions)."""
+    values.setdefault("url", "https://example.com/hook")
+    values.setdefault("event_types", ["*"])
+    values.setdefault("secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    webhook = Webhook(workspace_id=workspace.id, created_by_user_id=creator.id, **values)
+    return await _add(session, webhook)
+
+
+async def make_delivery(session: AsyncSession, webhook: Webhook) -> WebhookDelivery:
+    delivery = WebhookDelivery(
+        workspace_id=webhook.workspace_id,
+        webhook_id=webhook.id,
+        id=uuid.uuid4(),
+        event_type="webhook.ping",
+        payload={},
+    )
+    return await _add(session, delivery)
 
 
 async def make_entry(

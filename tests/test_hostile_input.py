@@ -18,10 +18,12 @@ from tests.factories import (
     Team,
     auth_headers,
     make_client,
+    make_delivery,
     make_entry,
     make_project,
     make_tag,
     make_task,
+    make_webhook,
 )
 from tests.problems import assert_problem
 
@@ -115,6 +117,8 @@ def _path(template: str, team: Team, filler: str) -> str:
         .replace("client_id", filler)
         .replace("task_id", filler)
         .replace("tag_id", filler)
+        .replace("webhook_id", filler)
+        .replace("delivery_id", filler)
     )
 
 
@@ -166,6 +170,9 @@ async def path_ids(session: AsyncSession, team: Team) -> dict[str, str]:
         "entry_id": (await make_entry(session, team.workspace, team.admin)).id,
         "user_id": team.admin.id,
     }
+    webhook = await make_webhook(session, team.workspace, team.admin)
+    ids["webhook_id"] = webhook.id
+    ids["delivery_id"] = (await make_delivery(session, webhook)).id
     return {name: str(value) for name, value in ids.items()}
 
 

@@ -25,6 +25,9 @@ EXPECTED_TABLES = {
     "time_entries",
     "time_entry_tags",
     "users",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+    "webhooks",
     "workspaces",
 }
 

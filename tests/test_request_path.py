@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tests.factories import Team, auth_headers, make_entry, make_project, make_tag
+from tests.factories import Team, auth_headers, make_entry, make_project, make_tag, make_webhook
 from tests.tracking import entries_url, tag_entry
 
 # Unversioned rows, and bulk routes that answer per item.
@@ -49,15 +49,19 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
 
 
 @pytest.mark.committed
+@pytest.mark.parametrize("webhook", [False, True], ids=["no-webhook", "webhook"])
 async def test_a_patch_sends_five_statements_and_no_savepoint(
     client: AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     committed_team: Team,
     statements: list[str],
+    webhook: bool,
 ) -> None:
     team = committed_team
     async with sessionmaker() as session:
         tag = await make_tag(session, team.workspace)
+        if webhook:
+            await make_webhook(session, team.workspace, team.owner)
         await session.commit()
     statements.clear()
     response = await client.patch(
@@ -67,9 +71,12 @@ async def test_a_patch_sends_five_statements_and_no_savepoint(
     )
     assert response.status_code == 200, response.text
     # The caller with their membership and workspace, the tag, the update, then the
-    # workspace's next event number (an upsert) and the event.
+    # workspace's next event number (an upsert, which also says whether the workspace has
+    # an enabled webhook) and the event. Only with a webhook, the deliveries the event
+    # owes, written with it so that a crash after the commit loses none.
     kinds = [statement.split()[0] for statement in statements]
-    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+    deliveries = ["INSERT"] if webhook else []
+    assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", *deliveries], statements
 
 
 @pytest.mark.committed

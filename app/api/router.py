@@ -24,6 +24,7 @@ from app.api import (
     time_entries,
     timer,
     users,
+    webhooks,
     workspaces,
 )
 
@@ -54,6 +55,7 @@ API_ROUTERS = (
     approvals.router,
     events.router,
     events.stream_router,
+    webhooks.router,
     users.router,
     api_tokens.router,
     auth.router,

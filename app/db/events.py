@@ -27,14 +27,15 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, func, insert, inspect
+from sqlalchemy import Exists, event, exists, func, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.state import InstanceState
 
+from app.db import webhook_outbox
 from app.db.base import EventSubject
-from app.db.models import Event, EventCounter
+from app.db.models import Event, EventCounter, Webhook
 from app.db.types import utcnow
 from app.enums import EventOrigin
 
@@ -48,6 +49,7 @@ NOTIFY_CHANNEL = "timesheet_events"
 _UNTRACKED = frozenset({"created_at", "updated_at", "version"})
 _EVENTS = Event.__table__
 _COUNTERS = EventCounter.__table__
+_WEBHOOKS = Webhook.__table__
 
 
 @dataclass
@@ -263,6 +265,10 @@ def _before_commit(session: Session) -> None:
         publish(session, pending)
 
 
+def _has_webhooks(workspace_id: uuid.UUID) -> Exists:
+    return exists().where(_WEBHOOKS.c.workspace_id == workspace_id, _WEBHOOKS.c.enabled)
+
+
 def publish(session: Session, pending: Iterable[_Pending]) -> None:
     """Number and insert `pending` events; runs inside the committing transaction."""
     by_workspace: dict[uuid.UUID, list[_Pending]] = {}
@@ -273,6 +279,9 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
     now = utcnow()
     unit = context(session)
     rows = []
+    # The events' numbers in the workspaces with an enabled webhook: only those have
+    # deliveries to queue, so the others skip that statement.
+    subscribed = []
     # Counters are taken in workspace order, so two transactions cannot deadlock on them.
     for workspace_id in sorted(by_workspace):
         items = by_workspace[workspace_id]
@@ -282,11 +291,13 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
         statement = fresh.on_conflict_do_update(
             index_elements=[_COUNTERS.c.workspace_id],
             set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
-        ).returning(_COUNTERS.c.last_sequence)
+        ).returning(_COUNTERS.c.last_sequence, _has_webhooks(workspace_id))
         if dialect is postgresql:
             # Rides on this statement: no round trip of its own.
             statement = statement.returning(func.pg_notify(NOTIFY_CHANNEL, str(workspace_id)))
-        last = connection.execute(statement).scalar_one()
+        last, has_webhooks = connection.execute(statement).one()[:2]
+        if has_webhooks:
+            subscribed.append((workspace_id, last - len(items) + 1, last))
         for number, item in enumerate(items, start=last - len(items) + 1):
             rows.append(
                 {
@@ -306,6 +317,8 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
                 }
             )
     connection.execute(insert(_EVENTS), rows)
+    if subscribed:
+        webhook_outbox.queue_deliveries(session, connection, subscribed, now)
     session.info.setdefault(_PUBLISHED, set()).update(by_workspace)
 
 

@@ -72,6 +72,10 @@ class EventRepository(ScopedRepository[Event]):
             )
         )
 
+    async def readable(self, ids: Sequence[uuid.UUID]) -> list[Event]:
+        """Those of the events `ids` this repository may read."""
+        return list(await self.session.scalars(self.select().where(Event.id.in_(ids))))
+
     def search(self, filters: EventFilters) -> Select[tuple[Event]]:
         statement = self.select()
         if filters.types:

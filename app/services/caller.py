@@ -19,6 +19,8 @@ class SignIn(StrEnum):
     COMMAND_LINE = "command_line"
     # A shared report's link, read with the rights of the member who shared it.
     SHARED_LINK = "shared_link"
+    # A webhook's dispatcher, reading with the standing of the webhook's creator.
+    WEBHOOK = "webhook"
 
 
 @dataclass(frozen=True, slots=True)

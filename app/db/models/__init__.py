@@ -20,6 +20,9 @@ from app.db.models.task import Task
 from app.db.models.time_entry import TimeEntry
 from app.db.models.time_entry_tag import time_entry_tags
 from app.db.models.user import User
+from app.db.models.webhook import Webhook
+from app.db.models.webhook_delivery import WebhookDelivery
+from app.db.models.webhook_subscription import webhook_subscriptions
 from app.db.models.workspace import Workspace
 
 __all__ = [
@@ -42,6 +45,9 @@ __all__ = [
     "Task",
     "TimeEntry",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "Workspace",
     "time_entry_tags",
+    "webhook_subscriptions",
 ]
