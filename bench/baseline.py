@@ -38,10 +38,32 @@ MAX_LIMIT = 200
 DESCRIPTION_MAX_LENGTH = 5000
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
 
+# Why an entry is closed, as the API reads it: before the workspace's `locked_before`, or
+# inside a submitted or approved period of its person.
+LOCK_REASON = """
+    CASE WHEN time_entries.start_at < (
+        SELECT w.locked_before FROM workspaces w WHERE w.id = time_entries.workspace_id
+    ) THEN 'closed_period' ELSE (
+        SELECT a.state FROM approvals a
+        WHERE a.workspace_id = time_entries.workspace_id AND a.user_id = time_entries.user_id
+          AND a.state IN ('submitted', 'approved')
+          AND a.starts_at <= time_entries.start_at AND a.ends_at > time_entries.start_at
+        LIMIT 1
+    ) END AS locked_reason
+"""
 ENTRY_COLUMNS = (
     "id, workspace_id, user_id, project_id, task_id, description, start_at, end_at, billable, "
-    "hourly_rate_cents, source, version, created_at, updated_at, deleted_at"
+    f"hourly_rate_cents, source, version, created_at, updated_at, deleted_at, {LOCK_REASON}"
 )
+# The closed time a write checks, read once the user is locked: the workspace's
+# `locked_before` and whether a closing period of the user holds the instant.
+CLOSED_TIME = """
+    SELECT w.locked_before > $3 OR EXISTS (
+        SELECT 1 FROM approvals a
+        WHERE a.workspace_id = w.id AND a.user_id = $2 AND a.state = 'approved'
+          AND a.starts_at <= $3 AND a.ends_at > $3
+    ) FROM workspaces w WHERE w.id = $1
+"""
 MEMBERSHIP = """
     SELECT m.role, m.hourly_rate_cents, w.default_hourly_rate_cents, w.members_can_see_rates,
            w.prevent_overlaps
@@ -230,7 +252,9 @@ def render(row: asyncpg.Record, tag_ids: list[str], caller: Caller) -> dict[str,
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "deleted_at": row["deleted_at"],
+        "locked_reason": row["locked_reason"],
         "duration_seconds": int(((end_at or now()) - row["start_at"]).total_seconds()),
+        "locked": row["locked_reason"] is not None,
     }
 
 
@@ -341,14 +365,12 @@ async def claim(
     *,
     stop_running: bool = False,
 ) -> None:
-    """One running entry per user and, where the workspace says so, no overlaps.
-
-    The user's row lock serializes these checks with every other writer of the user's time;
-    a finished entry in a workspace that allows overlaps has nothing to check.
-    """
-    if end_at is not None and not caller.prevent_overlaps:
-        return
+    """No write into closed time, one running entry per user and, where the workspace says
+    so, no overlaps. The user's row lock serializes these checks with every other writer of
+    the user's time."""
     await db.execute(LOCK_USER, caller.user_id)
+    if await db.fetchval(CLOSED_TIME, caller.workspace_id, caller.user_id, start_at):
+        raise Problem(409, "The time is closed.")
     if end_at is None:
         if stop_running:
             await db.execute(
