@@ -78,6 +78,19 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+def _write_for_workspace(run: Callable[[], Awaitable[bool]], workspace: uuid.UUID) -> None:
+    """Run a command that writes a workspace's file to standard output; `run` answers False
+    when there is no such workspace. Refusals end the command with code 1."""
+    try:
+        found = asyncio.run(run())
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    if not found:
+        err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(1)
+
+
 def _in_unit_of_work(action: Callable[[UnitOfWork], Awaitable[T]], settings: Settings) -> T:
     """Run `action` in one unit of work, as a request would: committed if it succeeds."""
 
@@ -381,14 +394,7 @@ def export(
         finally:
             await engine.dispose()
 
-    try:
-        found = asyncio.run(run())
-    except DomainError as exc:
-        err_console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
-    if not found:
-        err_console.print(f"[red]No workspace {workspace}.[/red]")
-        raise typer.Exit(1)
+    _write_for_workspace(run, workspace)
 
 
 # A bar is worth drawing from this many entries on.
@@ -515,14 +521,7 @@ def _report(workspace: uuid.UUID, kind: str, params: dict[str, object], extensio
         finally:
             await engine.dispose()
 
-    try:
-        found = asyncio.run(run())
-    except DomainError as exc:
-        err_console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
-    if not found:
-        err_console.print(f"[red]No workspace {workspace}.[/red]")
-        raise typer.Exit(1)
+    _write_for_workspace(run, workspace)
 
 
 class Tracker(StrEnum):
