@@ -2,7 +2,6 @@
 
 import re
 import uuid
-from datetime import time
 from typing import Annotated
 
 from fastapi import Depends, File, Form, UploadFile
@@ -22,7 +21,7 @@ from app.db.models import ImportRun
 from app.enums import ImportFormat
 from app.errors import TooLarge
 from app.loader.formats import DateOrder
-from app.loader.harvest import DEFAULT_DAY_START
+from app.loader.harvest import DAY_START_PATTERN, DEFAULT_DAY_START, parse_day_start
 from app.pagination import SortKey
 from app.repositories.import_runs import ImportRunRepository
 from app.schemas.common import Page, page_of
@@ -82,13 +81,14 @@ async def create_import(
         bool, Form(description="Add people the workspace does not have, instead of failing.")
     ] = False,
     day_start: Annotated[
-        time,
+        str,
         Form(
             description="Harvest's time report: when each person's first entry of a day "
-            "starts, in `timezone` (its hours have no clock times).",
+            "starts, `HH:MM` in `timezone` (its hours have no clock times).",
+            pattern=DAY_START_PATTERN,
             examples=["09:00"],
         ),
-    ] = DEFAULT_DAY_START,
+    ] = DEFAULT_DAY_START.isoformat("minutes"),
     dry_run: Annotated[bool, Form(description="Report what would happen; write nothing.")] = False,
 ) -> ImportRunRead:
     if file.size is not None and file.size > settings.import_max_bytes:
@@ -98,7 +98,7 @@ async def create_import(
         timezone=timezone or caller.user.timezone,
         date_order=date_format,
         create_missing_members=create_missing_members,
-        day_start=day_start.replace(tzinfo=None),
+        day_start=parse_day_start(day_start),
     )
     run = await import_upload(
         session, caller, options, file.file, filename=file.filename or "upload.csv", dry_run=dry_run

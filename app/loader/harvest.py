@@ -72,12 +72,15 @@ _CURRENCY_CODE = re.compile(r"([A-Z]{3})\W*$")
 _MAX_DAY_SECONDS = 24 * 3600
 
 
+DAY_START_PATTERN = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+
+
 def parse_day_start(text: str) -> time:
     """`HH:MM` (or `H:MM`) as a time of day."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+    if re.fullmatch(DAY_START_PATTERN, text.strip()) is None:
         raise ValueError(f"{text!r} is not a time of day (HH:MM)")
-    return time(int(match[1]), int(match[2]))
+    hours, minutes = text.strip().split(":")
+    return time(int(hours), int(minutes))
 
 
 @dataclass(frozen=True)
