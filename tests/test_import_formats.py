@@ -28,7 +28,9 @@ from app.db.models import (
     Workspace,
 )
 from app.enums import ImportFormat, ProjectVisibility
-from app.loader.harvest import People, parse_day_start, placeholder_email
+from app.loader.formats import RowError
+from app.loader.harvest import Member, People, parse_day_start, placeholder_email
+from app.loader.reading import UnreadableFile
 from app.loader.toggl_account import account_records
 from app.services.imports import ImportOptions, ImportReport, import_stream
 from tests.factories import Team, auth_headers, make_client, make_project
@@ -212,9 +214,6 @@ async def test_harvest_day_start_and_timezone_and_placeholders_by_name(
 
 
 def test_harvest_people_are_matched_by_email_then_name_then_placeholder() -> None:
-    from app.loader.formats import RowError
-    from app.loader.harvest import Member
-
     members = [
         Member("ada@example.com", "Ada  Lovelace"),
         Member("a.king@example.com", "Ada King"),
@@ -256,8 +255,6 @@ async def test_harvest_entries_into_closed_time_fail_with_their_line(
 async def test_harvest_report_without_its_columns_is_unreadable(
     session: AsyncSession, team: Team
 ) -> None:
-    from app.loader.reading import UnreadableFile
-
     await people(session, team.workspace)
     no_hours = b"Date,Client,Project,First Name,Last Name\n2024-04-22,A,B,Ada,Lovelace\n"
     with pytest.raises(UnreadableFile, match="no hours column"):
@@ -508,8 +505,6 @@ async def test_toggl_account_then_detailed_csv_puts_entries_on_the_imported_proj
 
 
 def test_toggl_account_archives_that_cannot_be_read() -> None:
-    from app.loader.reading import UnreadableFile
-
     def read(content: bytes) -> list[Any]:
         return list(account_records(io.BytesIO(content), "USD"))
 
@@ -577,6 +572,7 @@ async def test_dry_runs_write_nothing_for_every_new_format(
         assert (body["status"], body["dry_run"]) == ("succeeded", True)
         # Eve Stranger joins in a dry run of the report as she would for real.
         assert body["created_count"] == created + (format == "harvest_csv"), format
+        assert body["options"].get("day_start") == ("08:00" if format == "harvest_csv" else None)
         assert await catalog_counts(session, team.workspace) == before
     assert body["errors"][0] == {
         "file": "workspace_users.json",
