@@ -531,7 +531,6 @@ async def import_stream(
     stream: BinaryIO,
     *,
     run_id: uuid.UUID | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import a file of any format: a catalog's records, or time entries through the engine."""
     if options.source.is_catalog:
@@ -540,7 +539,7 @@ async def import_stream(
         return report
     engine = ImportEngine(session, caller, options, run_id=run_id)
     rows = await _entry_rows(session, caller, options, stream)
-    return await engine.run(rows, progress)
+    return await engine.run(rows)
 
 
 async def _entry_rows(
