@@ -9,11 +9,10 @@ line and the reason; the good rows of the same file land. The caller decides wha
 with the outcome: commit it, or roll it back for a dry run that reported the same.
 """
 
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from itertools import islice
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -37,17 +36,19 @@ from app.db.models import (
 )
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
-from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus, Role
+from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus
 from app.errors import PeriodLocked
+from app.loader import harvest
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportRunRepository
 from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
-from app.security import hash_password
 from app.services import closed_time, policies
 from app.services.caller import Caller
+from app.services.catalog_imports import CatalogImport
 from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
+from app.services.placeholders import add_placeholder
 from app.services.progress import Share, Targets, record_crossings
 
 BATCH_SIZE = 1000
@@ -61,6 +62,8 @@ class ImportOptions:
     timezone: str
     date_order: DateOrder = DateOrder.MONTH_FIRST
     create_missing_members: bool = False
+    # When a day's first entry starts, in formats with hours but no clock times (Harvest).
+    day_start: time = harvest.DEFAULT_DAY_START
 
 
 @dataclass
@@ -71,10 +74,12 @@ class ImportReport:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def fail(self, line: int, reason: str) -> None:
+    def fail(self, line: int, reason: str, *, file: str | None = None) -> None:
+        """Count a refused row (or record: `file` names the file of an archive it is in)."""
         self.failed += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"line": line, "reason": reason})
+            where = {"line": line} if file is None else {"file": file, "line": line}
+            self.errors.append({**where, "reason": reason})
 
 
 @dataclass
@@ -320,25 +325,10 @@ class ImportEngine:
                 )
 
     async def _placeholder_member(self, email: str) -> _Member | None:
-        """A member for an email no account has, created inactive (it can sign in once given
-        a password). An existing account joins only by accepting an invitation: its rows
-        fail like those of any other non-member."""
-        taken = select(User.id).where(User.email == email)
-        if (await self.session.scalars(taken)).first() is not None:
-            return None
-        user = User(
-            email=email,
-            full_name=email.split("@")[0],
-            password_hash=await hash_password(secrets.token_urlsafe(32)),
-            is_active=False,
+        membership = await add_placeholder(
+            self.session, self.workspace.id, email, email.split("@")[0]
         )
-        self.session.add(user)
-        await self.session.flush()
-        self.session.add(
-            Membership(workspace_id=self.workspace.id, user_id=user.id, role=Role.MEMBER)
-        )
-        await self.session.flush()
-        return _Member(user.id, None)
+        return _Member(membership.user_id, None) if membership is not None else None
 
     async def _project(self, name: str, client_name: str) -> Project:
         project = self._projects.get(name.casefold())
@@ -504,13 +494,17 @@ async def import_upload(
             "timezone": options.timezone,
             "date_format": options.date_order.value,
             "create_missing_members": options.create_missing_members,
+            **(
+                {"day_start": options.day_start.isoformat("minutes")}
+                if options.source is ImportFormat.HARVEST_CSV
+                else {}
+            ),
         },
         started_at=utcnow(),
     )
-    engine = ImportEngine(session, caller, options, run_id=run.id)
     try:
         async with session.begin_nested() as attempt:
-            report = await engine.run(read_rows(stream))
+            report = await import_stream(session, caller, options, stream, run_id=run.id)
             if dry_run:
                 await attempt.rollback()
     except UnreadableFile as exc:
@@ -528,3 +522,46 @@ async def import_upload(
             "errors": report.errors,
         }
     return await runs.update(run, {**changes, "finished_at": utcnow()})
+
+
+async def import_stream(
+    session: AsyncSession,
+    caller: Caller,
+    options: ImportOptions,
+    stream: BinaryIO,
+    *,
+    run_id: uuid.UUID | None = None,
+) -> ImportReport:
+    """Import a file of any format: a catalog's records, or time entries through the engine."""
+    if options.source.is_catalog:
+        report = ImportReport()
+        await CatalogImport(session, caller, options, run_id=run_id).run(stream, report)
+        return report
+    engine = ImportEngine(session, caller, options, run_id=run_id)
+    rows = await _entry_rows(session, caller, options, stream)
+    return await engine.run(rows)
+
+
+async def _entry_rows(
+    session: AsyncSession, caller: Caller, options: ImportOptions, stream: BinaryIO
+) -> Iterator[RawRow]:
+    """The file's rows in the columns `parse_row` reads."""
+    if options.source is not ImportFormat.HARVEST_CSV:
+        return read_rows(stream)
+    workspace = caller.current_workspace()
+    members = await session.execute(
+        select(User.email, User.full_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace.id)
+    )
+    people = harvest.People(
+        (harvest.Member(email, name) for email, name in members),
+        workspace.id.hex[:12],
+        options.create_missing_members,
+    )
+    return harvest.time_report_rows(
+        read_rows(stream, harvest.TIME_REPORT_COLUMNS),
+        people,
+        day_start=options.day_start,
+        currency=workspace.currency,
+    )
