@@ -9,7 +9,6 @@ line and the reason; the good rows of the same file land. The caller decides wha
 with the outcome: commit it, or roll it back for a dry run that reported the same.
 """
 
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportRunRepository
 from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
-from app.security import hash_password
+from app.repositories.users import UserRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
 from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
@@ -326,14 +325,7 @@ class ImportEngine:
         taken = select(User.id).where(User.email == email)
         if (await self.session.scalars(taken)).first() is not None:
             return None
-        user = User(
-            email=email,
-            full_name=email.split("@")[0],
-            password_hash=await hash_password(secrets.token_urlsafe(32)),
-            is_active=False,
-        )
-        self.session.add(user)
-        await self.session.flush()
+        user = await UserRepository(self.session).add_placeholder(email)
         self.session.add(
             Membership(workspace_id=self.workspace.id, user_id=user.id, role=Role.MEMBER)
         )
