@@ -209,7 +209,10 @@ async def export_workspace(
             with archive.open(entry, "w", force_zip64=True) as member:
                 async for batch in _export_rows(sessions, kind, workspace_id, batch_size):
                     lines = b"".join(
-                        orjson.dumps(_record(kind, row), option=orjson.OPT_APPEND_NEWLINE)
+                        # asyncpg hands back UUIDs of its own type, which orjson does not know.
+                        orjson.dumps(
+                            _record(kind, row), default=str, option=orjson.OPT_APPEND_NEWLINE
+                        )
                         for row in batch
                     )
                     member.write(lines)
@@ -222,7 +225,7 @@ async def export_workspace(
             "format_version": FORMAT_VERSION,
             "source_version": source_version(),
             "created_at": utcnow(),
-            "workspace_id": workspace_id,
+            "workspace_id": str(workspace_id),
             "counts": {kind.value: files[kind.file]["records"] for kind in Kind},
             "files": files,
         }
