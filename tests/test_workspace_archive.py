@@ -1,6 +1,7 @@
 """The full workspace export and its restore: access, idempotence, dry runs, bad archives,
 closed time and events, and a round trip across databases."""
 
+import asyncio
 import hashlib
 import io
 import json
@@ -14,7 +15,9 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import Sessions, create_engine, create_sessions
@@ -525,3 +528,53 @@ async def test_dry_run_reports_and_writes_nothing(tmp_path: Path, sessions: Sess
             await restore(sessions, rewritten(data, {"tags.jsonl": b"[]\n"}), here, dry_run=True)
     finally:
         await source_engine.dispose()
+
+
+# The command line
+
+
+@pytest.mark.committed
+def test_commands_export_and_restore_with_file_and_line_for_a_bad_record(
+    tmp_path: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, list(args), env=env)
+        return result.exit_code, result.output
+
+    assert run("db", "seed")[0] == 0
+
+    async def demo_workspace() -> uuid.UUID:
+        async with create_sessions(engine).reading() as session:
+            return (await session.scalars(select(Workspace.id))).one()
+
+    workspace_id = asyncio.run(demo_workspace())
+    archive = tmp_path / "acme.zip"
+    code, output = run("workspace", "export", "--workspace", str(workspace_id), "-o", str(archive))
+    assert code == 0, output
+    data = archive.read_bytes()
+    assert json.loads(zipfile.ZipFile(archive).read("manifest.json"))["counts"]["users"] == 3
+
+    broken = tmp_path / "broken.zip"
+    entries = lines_of(data, "time_entries.jsonl")
+    broken.write_bytes(
+        rewritten(data, {"time_entries.jsonl": b"".join([*entries[:2], b"[1, 2]\n"])})
+    )
+    code, output = run("workspace", "import", str(broken), "--name", "Copy")
+    assert code == 1
+    assert "time_entries.jsonl:3: not a JSON object" in output
+
+    code, output = run("workspace", "import", str(archive), "--dry-run", "--name", "Copy")
+    assert code == 0 and "Dry run" in output, output
+    code, output = run("workspace", "import", str(archive), "--name", "Copy")
+    assert code == 0 and "Restored" in output, output
+    code, output = run("workspace", "import", str(archive), "--name", "Copy")
+    assert code == 0 and "restored here before" in output, output
+
+    async def names() -> list[str]:
+        async with create_sessions(engine).reading() as session:
+            return sorted((await session.scalars(select(Workspace.name))).all())
+
+    assert len(asyncio.run(names())) == 2 and "Copy" in asyncio.run(names())
