@@ -26,15 +26,23 @@ from app.db.models import (
     Base,
     Event,
     EventCounter,
+    Invitation,
     Membership,
+    Project,
+    Tag,
+    Task,
     TimeEntry,
     User,
+    Webhook,
     Workspace,
     time_entry_tags,
+    webhook_subscriptions,
 )
 from app.db.unit_of_work import UnitOfWork
 from app.enums import ApprovalState, ProjectVisibility, Role
+from app.services import archive as archive_service
 from app.services.archive import (
+    RESTORED_WEBHOOK,
     ArchiveError,
     RestoreOptions,
     RestoreReport,
@@ -55,6 +63,7 @@ from tests.factories import (
     make_tag,
     make_task,
     make_user,
+    make_webhook,
     make_workspace,
 )
 
@@ -145,6 +154,7 @@ async def build_rich_workspace(session: AsyncSession, owner: User, admin: User) 
                 amount_cents=9000 if week == 0 else None,
             )
         )
+    await make_webhook(session, workspace, admin, event_types=["time_entry.*", "approval.*"])
     workspace.locked_before = LOCKED_BEFORE
     await session.flush()
     await session.commit()  # the events of all of it
@@ -268,6 +278,57 @@ async def test_upload_restores_into_a_new_workspace_once(
         select(func.count()).select_from(TimeEntry).where(TimeEntry.workspace_id == restored_id)
     )
     assert entries == 4
+    # Every reference points into the new workspace: projects, tasks, tags, event subjects.
+    restored = (
+        await session.execute(
+            select(TimeEntry.id, Project.workspace_id, Task.workspace_id)
+            .outerjoin(Project, Project.id == TimeEntry.project_id)
+            .outerjoin(Task, Task.id == TimeEntry.task_id)
+            .where(TimeEntry.workspace_id == restored_id)
+        )
+    ).all()
+    assert {project for _, project, _ in restored} == {restored_id, None}
+    assert {task for _, _, task in restored} == {restored_id, None}
+    links = await session.scalar(
+        select(func.count())
+        .select_from(time_entry_tags)
+        .join(Tag, Tag.id == time_entry_tags.c.tag_id)
+        .where(Tag.workspace_id == restored_id)
+    )
+    assert links == 3
+    subjects = set(
+        await session.scalars(
+            select(Event.subject_id).where(
+                Event.workspace_id == restored_id, Event.subject_type == "time_entry"
+            )
+        )
+    )
+    assert subjects and subjects <= {entry_id for entry_id, _, _ in restored}
+    pending = await session.scalar(
+        select(func.count())
+        .select_from(Invitation)
+        .where(Invitation.workspace_id == restored_id, Invitation.status == "pending")
+    )
+    assert pending == 4  # the exported one and the three people invited
+    # The webhook came without its secret: disabled, with a new one, still subscribed.
+    assert b"whsec_" not in zipfile.ZipFile(io.BytesIO(exported.content)).read("webhooks.jsonl")
+    webhook = (
+        await session.scalars(select(Webhook).where(Webhook.workspace_id == restored_id))
+    ).one()
+    original = (
+        await session.scalars(select(Webhook).where(Webhook.workspace_id == source.id))
+    ).one()
+    assert not webhook.enabled and webhook.disabled_reason == RESTORED_WEBHOOK
+    assert webhook.secret.startswith("whsec_") and webhook.secret != original.secret
+    assert webhook.url == original.url and webhook.event_types == original.event_types
+    patterns = set(
+        await session.scalars(
+            select(webhook_subscriptions.c.pattern).where(
+                webhook_subscriptions.c.webhook_id == webhook.id
+            )
+        )
+    )
+    assert patterns == {"time/_entry.%", "approval.%"}
     assert (
         await session.scalar(select(func.count()).select_from(Workspace)) == workspaces_before + 1
     )
@@ -333,6 +394,43 @@ async def test_bad_archives_are_refused_whole_with_file_and_line(
         assert problem["errors"][0]["type"] == "archive_record"
     assert await session.scalar(select(func.count()).select_from(Workspace)) == workspaces
     assert await session.scalar(select(func.count()).select_from(User)) == users
+
+
+async def test_a_record_the_database_refuses_is_named_and_nothing_is_written(
+    client: AsyncClient, session: AsyncSession, sessions: Sessions, team: Team
+) -> None:
+    source = await build_rich_workspace(session, team.owner, team.admin)
+    data = await archive_of(sessions, source.id)
+    entries = lines_of(data, "time_entries.jsonl")
+    # The task belongs to another project: valid JSON and known ids, refused by the keys
+    # that bind an entry's task to its project.
+    position, record = next(
+        (number, json.loads(line))
+        for number, line in enumerate(entries, 1)
+        if json.loads(line)["task_id"] is None and json.loads(line)["project_id"]
+    )
+    task = next(json.loads(line)["task_id"] for line in entries if json.loads(line)["task_id"])
+    record["task_id"] = task
+    entries[position - 1] = json.dumps(record).encode() + b"\n"
+    workspaces = await session.scalar(select(func.count()).select_from(Workspace))
+    with pytest.raises(ArchiveError) as refused:
+        await restore(
+            sessions, rewritten(data, {"time_entries.jsonl": b"".join(entries)}), team.outsider
+        )
+    assert [problem.field for problem in refused.value.problems] == [
+        ("file", "time_entries.jsonl", position)
+    ]
+    assert "refuses" in refused.value.problems[0].message
+    assert await session.scalar(select(func.count()).select_from(Workspace)) == workspaces
+
+
+async def test_an_archive_that_unpacks_to_far_more_is_refused_before_reading(
+    monkeypatch: pytest.MonkeyPatch, session: AsyncSession, sessions: Sessions, team: Team
+) -> None:
+    data = await archive_of(sessions, team.workspace.id)
+    monkeypatch.setattr(archive_service, "MAX_EXPANSION", 0)
+    with pytest.raises(ArchiveError, match="unpack"):
+        await restore(sessions, data, team.outsider)
 
 
 # Closed time and events
@@ -421,8 +519,10 @@ async def _fresh_sqlite(path: Path) -> AsyncEngine:
     return create_engine(_settings(url))
 
 
-# What a restore writes of its own, and so differs between the copies.
+# What a restore writes of its own, and so differs between the copies: its record, the
+# counter past its event, and a webhook's new secret and the state it waits in.
 _RESTORE_OWN = {"workspace_restores", "event_counters"}
+_WEBHOOK_OWN = ("secret", "enabled", "disabled_reason", "failing_since")
 _USER_COLUMNS = ("id", "email", "full_name", "timezone", "week_start")
 
 
@@ -441,6 +541,8 @@ async def dump(sessions: Sessions, workspace_id: uuid.UUID) -> dict[str, list[di
             else:
                 continue
             rows = [dict(row._mapping) for row in await session.execute(statement)]
+            if table.name == "webhooks":
+                rows = [{k: v for k, v in row.items() if k not in _WEBHOOK_OWN} for row in rows]
             if table.name == "events":
                 rows = [row for row in rows if row["type"] != "workspace.restored"]
             tables[table.name] = sorted(rows, key=lambda row: sorted(map(str, row.values())))

@@ -54,10 +54,11 @@ def restore_body_limit(method: str, path: str, settings: Settings) -> int | None
     description=(
         "Owners only. A ZIP of JSON Lines, one file per kind (the workspace's settings, "
         "the people it names, members, pending invitations, clients, projects, project "
-        "members, tasks, tags, time entries with their tags, approvals and events) and "
-        "`manifest.json` with the format's version, the counts and each file's SHA-256. "
-        "Restore it with `POST /workspaces/import` here or on another instance. Webhooks, "
-        "shared report links and API tokens stay behind: they hold secrets. Streamed."
+        "members, tasks, tags, time entries with their tags, approvals, webhooks and "
+        "events) and `manifest.json` with the format's version, the counts and each file's "
+        "SHA-256. Restore it with `POST /workspaces/import` here or on another instance. "
+        "Secrets stay behind: webhooks travel without theirs (restored disabled, with a new "
+        "one), shared report links and API tokens not at all. Streamed."
     ),
     response_class=StreamingResponse,
     responses={
@@ -98,7 +99,7 @@ async def export_workspace_archive(request: Request, caller: WorkspaceOwner) -> 
         "is themselves, other people with an account here are invited with their role and "
         "rate (their time stays theirs), and people without one get an inactive "
         "placeholder account. Closed time (`locked_before`, approvals) and the event "
-        "history come along. The checksums are checked first; any bad record refuses the "
+        "history come along; webhooks come disabled, with a new secret to rotate and read. The checksums are checked first; any bad record refuses the "
         "whole archive with a 422 listing each one as `file`, name and line. The same "
         "archive restored again creates nothing and answers 200 with the workspace made "
         "before (409 if the caller is not its member). With `dry_run` nothing is written."

@@ -20,6 +20,7 @@ from app.db.models import (
     ProjectMember,
     TimeEntry,
     User,
+    Webhook,
     Workspace,
     WorkspaceRestore,
 )
@@ -45,6 +46,7 @@ def people(workspace_id: uuid.UUID) -> ColumnElement[Any]:
                 Invitation.__table__.c.invited_by_user_id,
                 Project.__table__.c.created_by_user_id,
                 Event.__table__.c.actor_id,
+                Webhook.__table__.c.created_by_user_id,
             )
         ),
         select(_WORKSPACES.c.owner_user_id).where(_WORKSPACES.c.id == workspace_id),

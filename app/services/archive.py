@@ -37,16 +37,20 @@ from app.db.models import (
     Task,
     TimeEntry,
     User,
+    Webhook,
     Workspace,
     WorkspaceRestore,
     time_entry_tags,
+    webhook_subscriptions,
 )
+from app.db.models.webhook import subscription_patterns
 from app.db.types import UTCDateTime, utcnow
 from app.enums import InvitationStatus, Role
 from app.errors import Conflict, FieldProblem, InvalidInput
 from app.repositories import archive as rows
 from app.repositories.archive import ArchiveRepository
 from app.repositories.users import UserRepository
+from app.services.webhooks import new_secret
 
 FORMAT = "timesheet-workspace"
 FORMAT_VERSION = 1
@@ -78,6 +82,7 @@ class Kind(StrEnum):
     TAGS = "tags"
     TIME_ENTRIES = "time_entries"
     APPROVALS = "approvals"
+    WEBHOOKS = "webhooks"
     EVENTS = "events"
 
     @property
@@ -97,10 +102,15 @@ TABLES: dict[Kind, Table] = {
     Kind.TAGS: Tag.__table__,
     Kind.TIME_ENTRIES: TimeEntry.__table__,
     Kind.APPROVALS: Approval.__table__,
+    Kind.WEBHOOKS: Webhook.__table__,
     Kind.EVENTS: Event.__table__,
 }
 # A person travels with what identifies them, never with a password or a token.
 _USER_COLUMNS = ("id", "email", "full_name", "is_active", "timezone", "week_start")
+# A webhook travels without its signing secret (and its sender's bookkeeping): it is
+# restored disabled, with a new secret, for an admin to rotate, read and enable.
+_WEBHOOK_STAYS = frozenset({"workspace_id", "secret", "failing_since"})
+RESTORED_WEBHOOK = "Restored from a full export: rotate its secret, then enable it."
 
 
 def _columns(kind: Kind) -> list[Column[Any]]:
@@ -109,6 +119,8 @@ def _columns(kind: Kind) -> list[Column[Any]]:
         return [table.c[name] for name in _USER_COLUMNS]
     if kind is Kind.WORKSPACE:
         return list(table.c)
+    if kind is Kind.WEBHOOKS:
+        return [column for column in table.c if column.name not in _WEBHOOK_STAYS]
     return [column for column in table.c if column.name != "workspace_id"]
 
 
@@ -119,6 +131,7 @@ EXPORT_ORDER = (
     Kind.EVENTS,
     Kind.TIME_ENTRIES,
     Kind.APPROVALS,
+    Kind.WEBHOOKS,
     Kind.PROJECT_MEMBERS,
     Kind.TASKS,
     Kind.PROJECTS,
@@ -431,6 +444,12 @@ def parse_record(kind: Kind, line: bytes) -> dict[str, Any]:
             values[name] = load(value)
         except RecordError as exc:
             raise RecordError(f"{name}: {exc}") from exc
+    if kind is Kind.WEBHOOKS:
+        event_types = values["event_types"]
+        if not isinstance(event_types, list) or not all(
+            isinstance(pattern, str) for pattern in event_types
+        ):
+            raise RecordError("event_types: expected a list of texts")
     if kind is Kind.TIME_ENTRIES:
         tag_ids = record.get("tag_ids")
         if not isinstance(tag_ids, list):
@@ -530,15 +549,18 @@ class _Restore:
 
     async def write(
         self, kind: Kind, batch: list[tuple[int, Any]], table: Table | None = None
-    ) -> None:
+    ) -> set[int]:
         """Insert the batch; if the database refuses it, find the lines it refuses."""
         target = TABLES[kind] if table is None else table
         if not batch or await self.rows.insert(target, [values for _, values in batch]) is None:
-            return
+            return set()
+        refused = set()
         for line, values in batch:
             refusal = await self.rows.insert(target, [values])
             if refusal is not None:
+                refused.add(line)
                 self.fail(kind, line, refusal)
+        return refused
 
     async def run(self) -> RestoreReport:
         source_id = self.archive.source_workspace_id
@@ -559,6 +581,7 @@ class _Restore:
             await self.catalog(kind, references)
         await self.entries()
         await self.catalog(Kind.APPROVALS, (("user_id", Kind.USERS),))
+        await self.webhooks()
         await self.history()
         if self.problems:
             raise _refuse(self.problems)
@@ -780,8 +803,34 @@ class _Restore:
                 for line, values in kept
                 for tag in values.pop("_tags")
             ]
-            await self.write(kind, kept)
-            await self.write(kind, links, time_entry_tags)
+            refused = await self.write(kind, kept)
+            # A refused entry's links would only be refused again, for want of it.
+            kept_links = [link for link in links if link[0] not in refused]
+            await self.write(kind, kept_links, time_entry_tags)
+
+    async def webhooks(self) -> None:
+        """Webhooks, disabled and with a new secret each: the old one stays with its source."""
+        kind = Kind.WEBHOOKS
+        for batch in self.records(kind):
+            self.counts[kind] += len(batch)
+            for _, values in batch:
+                values.update(
+                    workspace_id=self.workspace_id,
+                    created_by_user_id=self.ids[Kind.USERS].get(values["created_by_user_id"]),
+                    enabled=False,
+                    disabled_reason=RESTORED_WEBHOOK,
+                    secret=new_secret(),
+                    failing_since=None,
+                )
+            await self.new_ids(kind, batch)
+            refused = await self.write(kind, batch)
+            subscriptions = [
+                (line, {"webhook_id": values["id"], "pattern": pattern})
+                for line, values in batch
+                if line not in refused
+                for pattern in subscription_patterns(values["event_types"])
+            ]
+            await self.write(kind, subscriptions, webhook_subscriptions)
 
     async def history(self) -> None:
         """The events, with their own sequence numbers; the counter continues after them."""
@@ -833,6 +882,7 @@ _SUBJECTS = {
     "tag": Kind.TAGS,
     "time_entry": Kind.TIME_ENTRIES,
     "approval": Kind.APPROVALS,
+    "webhook": Kind.WEBHOOKS,
 }
 
 
