@@ -24,6 +24,7 @@ from app.db.models import (
     Workspace,
     WorkspaceRestore,
 )
+from app.pagination import SortKey
 from app.repositories.time_entries import TAG_IDS
 
 _RESTORES = WorkspaceRestore.__table__
@@ -61,17 +62,18 @@ async def batches(
     where: ColumnElement[bool],
     size: int,
     *,
-    key: str = "id",
+    order: SortKey | None = None,
 ) -> AsyncIterator[list[Any]]:
-    """The rows of `table` that `where` picks, `size` at a time in the order of `key`,
-    each batch read on a reading session of its own: no transaction stays open between
-    batches, and no more than one batch is held."""
-    order = table.c[key]
-    after: Any = None
+    """The rows of `table` that `where` picks, `size` at a time in the order of `order`
+    (default: by id), each batch read on a reading session of its own: no transaction stays
+    open between batches, and no more than one batch is held. A big table needs an `order`
+    its workspace's index serves, or each batch sorts every row of the workspace again."""
+    key = order or SortKey(table.c.id, table.c.id)
+    after: tuple[Any, uuid.UUID] | None = None
     while True:
-        statement = select(*columns).where(where).order_by(order).limit(size)
+        statement = select(*columns).where(where).order_by(*key.order_by()).limit(size)
         if after is not None:
-            statement = statement.where(order > after)
+            statement = statement.where(key.after(*after))
         async with sessions.reading() as session:
             rows = list((await session.execute(statement)).all())
         if not rows:
@@ -79,7 +81,14 @@ async def batches(
         yield rows
         if len(rows) < size:
             return
-        after = getattr(rows[-1], key)
+        last = rows[-1]
+        after = (getattr(last, key.column.key), last.id)
+
+
+# Entries by start, as the workspace's (workspace_id, start_at) index holds them; events by
+# their number, as the unique (workspace_id, sequence) index does.
+ENTRIES_ORDER = SortKey(TimeEntry.__table__.c.start_at, TimeEntry.__table__.c.id)
+EVENTS_ORDER = SortKey(Event.__table__.c.sequence, Event.__table__.c.id)
 
 
 def entry_columns() -> list[Any]:

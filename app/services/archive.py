@@ -196,9 +196,10 @@ def _export_rows(
     if kind is Kind.INVITATIONS:
         where = where & (table.c.status == InvitationStatus.PENDING)
     if kind is Kind.TIME_ENTRIES:
-        return rows.batches(sessions, table, rows.entry_columns(), where, size)
+        columns = rows.entry_columns()
+        return rows.batches(sessions, table, columns, where, size, order=rows.ENTRIES_ORDER)
     if kind is Kind.EVENTS:
-        return rows.batches(sessions, table, COLUMNS[kind], where, size, key="sequence")
+        return rows.batches(sessions, table, COLUMNS[kind], where, size, order=rows.EVENTS_ORDER)
     return rows.batches(sessions, table, COLUMNS[kind], where, size)
 
 
