@@ -47,18 +47,11 @@ from app.schemas.report_documents import REPORT_QUERIES, DetailedFormat, Detaile
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
-from app.services.archive import (
-    ArchiveError,
-    RestoreOptions,
-    RestoreReport,
-    choose_owner,
-    export_workspace,
-    read_archive,
-    restore_workspace,
-)
+from app.services.archive import ArchiveError, export_workspace, read_archive
 from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
 from app.services.imports import ImportEngine, ImportOptions, ImportReport
+from app.services.restore import RestoreOptions, RestoreReport, choose_owner, restore_workspace
 
 T = TypeVar("T")
 

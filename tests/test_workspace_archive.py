@@ -42,15 +42,8 @@ from app.db.models import (
 from app.db.unit_of_work import UnitOfWork
 from app.enums import ApprovalState, ProjectVisibility, Role
 from app.services import archive as archive_service
-from app.services.archive import (
-    RESTORED_WEBHOOK,
-    ArchiveError,
-    RestoreOptions,
-    RestoreReport,
-    export_workspace,
-    read_archive,
-    restore_workspace,
-)
+from app.services.archive import ArchiveError, export_workspace, read_archive
+from app.services.restore import RESTORED_WEBHOOK, RestoreOptions, RestoreReport, restore_workspace
 from tests.factories import (
     TEST_SECRET_KEY,
     Team,

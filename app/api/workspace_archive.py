@@ -22,14 +22,8 @@ from app.errors import Conflict, TooLarge
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import Name
 from app.schemas.workspaces import WorkspaceRestoreRead
-from app.services.archive import (
-    MEDIA_TYPE,
-    RestoreOptions,
-    archive_filename,
-    export_workspace,
-    read_archive,
-    restore_workspace,
-)
+from app.services.archive import MEDIA_TYPE, archive_filename, export_workspace, read_archive
+from app.services.restore import RestoreOptions, restore_workspace
 
 TAG = "workspaces"
 export_router = workspace_router("export/full", tag=TAG)
@@ -99,10 +93,11 @@ async def export_workspace_archive(request: Request, caller: WorkspaceOwner) -> 
         "is themselves, other people with an account here are invited with their role and "
         "rate (their time stays theirs), and people without one get an inactive "
         "placeholder account. Closed time (`locked_before`, approvals) and the event "
-        "history come along; webhooks come disabled, with a new secret to rotate and read. The checksums are checked first; any bad record refuses the "
-        "whole archive with a 422 listing each one as `file`, name and line. The same "
-        "archive restored again creates nothing and answers 200 with the workspace made "
-        "before (409 if the caller is not its member). With `dry_run` nothing is written."
+        "history come along; webhooks come disabled, with a new secret to rotate and read. "
+        "The checksums are checked first; any bad record refuses the whole archive "
+        "with a 422 listing each one as `file`, name and line. The same archive restored "
+        "again creates nothing and answers 200 with the workspace made before (409 if the "
+        "caller is not its member). With `dry_run` nothing is written."
     ),
     responses={200: {"description": "Restored before, or a dry run."}, **responses(409, 413, 422)},
 )

@@ -1,10 +1,10 @@
-"""A whole workspace as one file, and back: the full export and the restore.
+"""A whole workspace as one file: the archive's format, its full export, and its reading.
 
 The archive is a ZIP of JSON Lines, one file per kind of row, and `manifest.json` with the
 format's version, the version of the app that wrote it, the count of records and the
-SHA-256 of every file. The export streams it in constant memory; the restore checks the
-manifest and every checksum before it reads a record, then writes a new workspace in the
-caller's transaction: all of it, or, with the first bad record, nothing.
+SHA-256 of every file. The export streams it in constant memory; `open_archive` checks the
+manifest and every checksum before any record is read, and `parse_record` turns a line
+into a row's values, for the restore (`app.services.restore`).
 """
 
 import asyncio
@@ -12,7 +12,7 @@ import hashlib
 import uuid
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from importlib import metadata
@@ -20,15 +20,12 @@ from typing import IO, Any
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, Enum, Integer, String, Table, Text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import events
 from app.db.engine import Sessions
 from app.db.models import (
     Approval,
     Client,
     Event,
-    EventCounter,
     Invitation,
     Membership,
     Project,
@@ -39,33 +36,22 @@ from app.db.models import (
     User,
     Webhook,
     Workspace,
-    WorkspaceRestore,
-    time_entry_tags,
-    webhook_subscriptions,
 )
-from app.db.models.webhook import subscription_patterns
 from app.db.types import UTCDateTime, utcnow
-from app.enums import InvitationStatus, Role
-from app.errors import Conflict, FieldProblem, InvalidInput
+from app.enums import InvitationStatus
+from app.errors import FieldProblem, InvalidInput
 from app.repositories import archive as rows
-from app.repositories.archive import ArchiveRepository
-from app.repositories.users import UserRepository
-from app.services.webhooks import new_secret
 
 FORMAT = "timesheet-workspace"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MEDIA_TYPE = "application/zip"
 BATCH_SIZE = 1000
-# A restore stops reading after this many bad records; the ones found are reported.
-MAX_REPORTED_ERRORS = 100
 # A line longer than this is no record of ours.
 MAX_LINE_BYTES = 4 * 1024 * 1024
 # JSON Lines deflate to a tenth or so; an archive claiming to unpack to far more is refused
 # before it is read (a ZIP bomb would otherwise keep the checksum pass busy for hours).
 MAX_EXPANSION = 200
-# Ids that are taken on this instance get new ones, derived from the new workspace's id.
-_REMAPPED = uuid.UUID("8f3c1f0e-6b1d-4c3e-9a55-2f0b7d4e1a90")
 
 
 class Kind(StrEnum):
@@ -110,7 +96,6 @@ _USER_COLUMNS = ("id", "email", "full_name", "is_active", "timezone", "week_star
 # A webhook travels without its signing secret (and its sender's bookkeeping): it is
 # restored disabled, with a new secret, for an admin to rotate, read and enable.
 _WEBHOOK_STAYS = frozenset({"workspace_id", "secret", "failing_since"})
-RESTORED_WEBHOOK = "Restored from a full export: rotate its secret, then enable it."
 
 
 def _columns(kind: Kind) -> list[Column[Any]]:
@@ -254,11 +239,11 @@ class ArchiveError(InvalidInput):
     """The archive cannot be restored: its problems name the file and line of each."""
 
 
-def _problem(file: str, line: int, message: str) -> FieldProblem:
+def problem(file: str, line: int, message: str) -> FieldProblem:
     return FieldProblem(("file", file, line), message, "archive_record")
 
 
-def _refuse(problems: list[FieldProblem]) -> ArchiveError:
+def refuse(problems: list[FieldProblem]) -> ArchiveError:
     first = problems[0]
     where = f"{first.field[1]}:{first.field[2]}" if first.field[2] else first.field[1]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -268,7 +253,7 @@ def _refuse(problems: list[FieldProblem]) -> ArchiveError:
 
 
 def _bad_archive(message: str, file: str = MANIFEST) -> ArchiveError:
-    return _refuse([_problem(file, 0, message)])
+    return refuse([problem(file, 0, message)])
 
 
 @dataclass(frozen=True)
@@ -287,7 +272,7 @@ class Archive:
         with self.zip.open(kind.file) as member:
             for number, line in enumerate(iter(lambda: member.readline(MAX_LINE_BYTES), b""), 1):
                 if not line.endswith(b"\n") and len(line) >= MAX_LINE_BYTES:
-                    raise _refuse([_problem(kind.file, number, "the line is too long")])
+                    raise refuse([problem(kind.file, number, "the line is too long")])
                 if line.strip():
                     yield number, line
 
@@ -331,20 +316,20 @@ def open_archive(stream: IO[bytes]) -> Archive:
     for kind in Kind:
         expected = files.get(kind.file)
         if not isinstance(expected, dict) or not isinstance(expected.get("sha256"), str):
-            problems.append(_problem(MANIFEST, 0, f"{kind.file} is not listed"))
+            problems.append(problem(MANIFEST, 0, f"{kind.file} is not listed"))
             continue
         try:
             found = _sha256(archive, kind.file)
         except KeyError:
-            problems.append(_problem(kind.file, 0, "the file is missing"))
+            problems.append(problem(kind.file, 0, "the file is missing"))
             continue
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            problems.append(_problem(kind.file, 0, f"the file is damaged ({exc})"))
+            problems.append(problem(kind.file, 0, f"the file is damaged ({exc})"))
             continue
         if found != expected["sha256"]:
-            problems.append(_problem(kind.file, 0, "the checksum does not match the manifest"))
+            problems.append(problem(kind.file, 0, "the checksum does not match the manifest"))
     if problems:
-        raise _refuse(problems)
+        raise refuse(problems)
     return Archive(archive, manifest, hashlib.sha256(raw).hexdigest())
 
 
@@ -462,487 +447,6 @@ def parse_record(kind: Kind, line: bytes) -> dict[str, Any]:
     return values
 
 
-# Restoring
-
-
-@dataclass(frozen=True)
-class RestoreOptions:
-    """`owner`: who owns the new workspace. `enrol_accounts`: whether people who have an
-    account here become members directly (the command line, run by the operator) or are
-    invited (an upload: nobody is made a member of someone else's workspace unasked)."""
-
-    owner: User
-    enrol_accounts: bool
-    name: str | None = None
-
-
-@dataclass
-class RestoreReport:
-    workspace_id: uuid.UUID
-    source_workspace_id: uuid.UUID
-    # False: this archive was restored here before, into `workspace_id`; nothing was written.
-    created: bool
-    counts: dict[str, int] = field(default_factory=dict)
-    # Accounts made for people with no account here: inactive, like the importer's.
-    placeholders: int = 0
-    # People with an account here, invited instead of made members (uploads).
-    invited: int = 0
-    # Records whose id was taken on this instance and that got a new one.
-    remapped: int = 0
-
-
-class _Restore:
-    def __init__(self, session: AsyncSession, archive: Archive, options: RestoreOptions) -> None:
-        self.session = session
-        self.archive = archive
-        self.options = options
-        self.rows = ArchiveRepository(session)
-        self.problems: list[FieldProblem] = []
-        self.workspace_id = uuid.uuid4()
-        # Old id to new id, per kind: every row of the small kinds (what references are
-        # checked against); of entries and events only those that got a new id.
-        self.ids: dict[Kind, dict[uuid.UUID, uuid.UUID]] = {kind: {} for kind in Kind}
-        self.counts = {kind.value: 0 for kind in Kind}
-        self.report: RestoreReport
-
-    def fail(self, kind: Kind, line: int, message: str) -> None:
-        self.problems.append(_problem(kind.file, line, message))
-        if len(self.problems) >= MAX_REPORTED_ERRORS:
-            raise _refuse(self.problems)
-
-    def records(self, kind: Kind) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-        """The kind's records that parse, a batch at a time, with their lines."""
-        batch: list[tuple[int, dict[str, Any]]] = []
-        for number, line in self.archive.lines(kind):
-            try:
-                batch.append((number, parse_record(kind, line)))
-            except RecordError as exc:
-                self.fail(kind, number, str(exc))
-            if len(batch) >= BATCH_SIZE:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
-
-    async def new_ids(self, kind: Kind, batch: list[tuple[int, dict[str, Any]]]) -> None:
-        """Give each record its id here: its own where free, else one derived from it."""
-        taken = await self.rows.taken(TABLES[kind], (values["id"] for _, values in batch))
-        for _, values in batch:
-            old = values["id"]
-            new = uuid.uuid5(self.workspace_id, str(old)) if old in taken else old
-            if new != old or kind not in (Kind.TIME_ENTRIES, Kind.EVENTS):
-                self.ids[kind][old] = new
-            if new != old:
-                self.report.remapped += 1
-            values["id"] = new
-
-    def refer(self, kind: Kind, line: int, values: dict[str, Any], name: str, target: Kind) -> bool:
-        """Point `values[name]` at the restored row it names; False if the archive has none."""
-        old = values[name]
-        if old is None:
-            return True
-        new = self.ids[target].get(old)
-        if new is None:
-            self.fail(kind, line, f"{name} {old} is not in {target.file}")
-            return False
-        values[name] = new
-        return True
-
-    async def write(
-        self, kind: Kind, batch: list[tuple[int, Any]], table: Table | None = None
-    ) -> set[int]:
-        """Insert the batch; if the database refuses it, find the lines it refuses."""
-        target = TABLES[kind] if table is None else table
-        if not batch or await self.rows.insert(target, [values for _, values in batch]) is None:
-            return set()
-        refused = set()
-        for line, values in batch:
-            refusal = await self.rows.insert(target, [values])
-            if refusal is not None:
-                refused.add(line)
-                self.fail(kind, line, refusal)
-        return refused
-
-    async def run(self) -> RestoreReport:
-        source_id = self.archive.source_workspace_id
-        earlier = await self.rows.restored(self.archive.sha256)
-        if earlier is not None:
-            workspace_id, live = earlier
-            if live:
-                return RestoreReport(workspace_id, source_id, created=False)
-            await self.rows.forget_restore(self.archive.sha256)
-        if not await self.rows.taken(TABLES[Kind.WORKSPACE], [source_id]):
-            self.workspace_id = source_id
-        self.report = RestoreReport(self.workspace_id, source_id, created=True)
-        await self.workspace()
-        await self.people()
-        await self.members()
-        await self.invitations()
-        for kind, references in _CATALOG:
-            await self.catalog(kind, references)
-        await self.entries()
-        await self.catalog(Kind.APPROVALS, (("user_id", Kind.USERS),))
-        await self.webhooks()
-        await self.history()
-        if self.problems:
-            raise _refuse(self.problems)
-        declared = self.archive.manifest.get("counts", {})
-        for kind in Kind:
-            if declared.get(kind.value) != self.counts[kind.value]:
-                self.fail(kind, 0, "the manifest counts a different number of records")
-        if self.problems:
-            raise _refuse(self.problems)
-        refusal = await self.rows.insert(
-            WorkspaceRestore.__table__,
-            [
-                {
-                    "workspace_id": self.workspace_id,
-                    "archive_sha256": self.archive.sha256,
-                    "source_workspace_id": source_id,
-                    "restored_at": utcnow(),
-                }
-            ],
-        )
-        if refusal is not None:
-            raise Conflict("This archive is being restored by another run; try again later.")
-        self.report.counts = self.counts
-        events.record(
-            self.session,
-            workspace_id=self.workspace_id,
-            type="workspace.restored",
-            subject_type="workspace",
-            subject_id=self.workspace_id,
-            data={
-                "object": {
-                    "id": self.workspace_id,
-                    "source_workspace_id": source_id,
-                    "archive_sha256": self.archive.sha256,
-                    "source_version": self.archive.manifest.get("source_version"),
-                    "counts": self.counts,
-                    "placeholders": self.report.placeholders,
-                    "invited": self.report.invited,
-                    "remapped": self.report.remapped,
-                }
-            },
-        )
-        return self.report
-
-    async def workspace(self) -> None:
-        found = [item for batch in self.records(Kind.WORKSPACE) for item in batch]
-        if len(found) != 1:
-            if not self.problems:
-                self.fail(Kind.WORKSPACE, 0, "the file holds no workspace, or more than one")
-            raise _refuse(self.problems)
-        line, values = found[0]
-        self.ids[Kind.WORKSPACE][values["id"]] = self.workspace_id
-        self.source_owner_id = values["owner_user_id"]
-        values.update(
-            id=self.workspace_id,
-            owner_user_id=self.options.owner.id,
-            deleted_at=None,
-        )
-        if self.options.name:
-            values["name"] = self.options.name
-        self.counts[Kind.WORKSPACE] = 1
-        await self.write(Kind.WORKSPACE, [(line, values)])
-        if self.problems:
-            raise _refuse(self.problems)
-
-    async def people(self) -> None:
-        """Each person becomes the account with their email here, or a placeholder."""
-        owner = self.options.owner
-        users = UserRepository(self.session)
-        self.accounts: set[uuid.UUID] = set()
-        for batch in self.records(Kind.USERS):
-            self.counts[Kind.USERS] += len(batch)
-            for _, values in batch:
-                values["email"] = values["email"].lower()
-            found = await self.rows.accounts(values["email"] for _, values in batch)
-            taken = await self.rows.taken(TABLES[Kind.USERS], (v["id"] for _, v in batch))
-            for _, values in batch:
-                old = values["id"]
-                user_id = found.get(values["email"])
-                if user_id is None:
-                    user = await users.add_placeholder(
-                        values["email"],
-                        id=old if old not in taken else uuid.uuid4(),
-                        full_name=values["full_name"],
-                        timezone=values["timezone"],
-                        week_start=values["week_start"],
-                    )
-                    user_id = user.id
-                    found[values["email"]] = user_id
-                    self.report.placeholders += 1
-                elif user_id != owner.id:
-                    self.accounts.add(user_id)
-                if user_id != old:
-                    self.report.remapped += 1
-                self.ids[Kind.USERS][old] = user_id
-
-    async def members(self) -> None:
-        owner_id = self.options.owner.id
-        self.invite: list[tuple[uuid.UUID, dict[str, Any]]] = []
-        owner_listed = False
-        for batch in self.records(Kind.MEMBERS):
-            self.counts[Kind.MEMBERS] += len(batch)
-            kept = []
-            for line, values in batch:
-                values["workspace_id"] = self.workspace_id
-                if not self.refer(Kind.MEMBERS, line, values, "user_id", Kind.USERS):
-                    continue
-                if values["user_id"] == owner_id:
-                    values["role"] = Role.OWNER
-                    owner_listed = True
-                elif values["role"] == Role.OWNER:
-                    values["role"] = Role.ADMIN
-                if values["user_id"] in self.accounts and not self.options.enrol_accounts:
-                    self.invite.append((values["user_id"], values))
-                    continue
-                kept.append((line, values))
-            await self.new_ids(Kind.MEMBERS, kept)
-            await self.write(Kind.MEMBERS, kept)
-        if not owner_listed:
-            owner = {
-                "id": uuid.uuid4(),
-                "workspace_id": self.workspace_id,
-                "user_id": owner_id,
-                "role": Role.OWNER,
-                "hourly_rate_cents": None,
-                "version": 1,
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            }
-            await self.write(Kind.MEMBERS, [(0, owner)])
-
-    async def invitations(self) -> None:
-        pending: set[str] = set()
-        for batch in self.records(Kind.INVITATIONS):
-            self.counts[Kind.INVITATIONS] += len(batch)
-            for _, values in batch:
-                values["workspace_id"] = self.workspace_id
-                inviter = values["invited_by_user_id"]
-                values["invited_by_user_id"] = self.ids[Kind.USERS].get(inviter)
-                values["email"] = values["email"].lower()
-                pending.add(values["email"])
-            await self.new_ids(Kind.INVITATIONS, batch)
-            await self.write(Kind.INVITATIONS, batch)
-        if not self.invite:
-            return
-        emails = await self.rows.emails(user_id for user_id, _ in self.invite)
-        now = utcnow()
-        offers = [
-            (
-                0,
-                {
-                    "id": uuid.uuid4(),
-                    "workspace_id": self.workspace_id,
-                    "email": emails[user_id],
-                    "role": membership["role"],
-                    "hourly_rate_cents": membership["hourly_rate_cents"],
-                    "status": InvitationStatus.PENDING,
-                    "invited_by_user_id": self.options.owner.id,
-                    "answered_at": None,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            for user_id, membership in self.invite
-            if emails[user_id] not in pending
-        ]
-        self.report.invited = len(offers)
-        await self.write(Kind.INVITATIONS, offers)
-
-    async def catalog(self, kind: Kind, references: tuple[tuple[str, Kind], ...]) -> None:
-        """Rows that name others only through the references given."""
-        optional_users = _OPTIONAL_USERS.get(kind, ())
-        for batch in self.records(kind):
-            self.counts[kind] += len(batch)
-            kept = []
-            for line, values in batch:
-                values["workspace_id"] = self.workspace_id
-                for name in optional_users:
-                    values[name] = self.ids[Kind.USERS].get(values[name])
-                if all(self.refer(kind, line, values, name, target) for name, target in references):
-                    kept.append((line, values))
-            await self.new_ids(kind, kept)
-            await self.write(kind, kept)
-
-    async def entries(self) -> None:
-        kind = Kind.TIME_ENTRIES
-        for batch in self.records(kind):
-            self.counts[kind] += len(batch)
-            kept = []
-            for line, values in batch:
-                values["workspace_id"] = self.workspace_id
-                tag_ids = values.pop("tag_ids")
-                if not all(
-                    self.refer(kind, line, values, name, target)
-                    for name, target in (
-                        ("user_id", Kind.USERS),
-                        ("project_id", Kind.PROJECTS),
-                        ("task_id", Kind.TASKS),
-                    )
-                ):
-                    continue
-                values["_tags"] = []
-                for tag_id in dict.fromkeys(tag_ids):
-                    tags = {"tag_id": tag_id}
-                    if self.refer(kind, line, tags, "tag_id", Kind.TAGS):
-                        values["_tags"].append(tags["tag_id"])
-                kept.append((line, values))
-            await self.new_ids(kind, kept)
-            links = [
-                (
-                    line,
-                    {
-                        "time_entry_id": values["id"],
-                        "tag_id": tag,
-                        "workspace_id": values["workspace_id"],
-                    },
-                )
-                for line, values in kept
-                for tag in values.pop("_tags")
-            ]
-            refused = await self.write(kind, kept)
-            # A refused entry's links would only be refused again, for want of it.
-            kept_links = [link for link in links if link[0] not in refused]
-            await self.write(kind, kept_links, time_entry_tags)
-
-    async def webhooks(self) -> None:
-        """Webhooks, disabled and with a new secret each: the old one stays with its source."""
-        kind = Kind.WEBHOOKS
-        for batch in self.records(kind):
-            self.counts[kind] += len(batch)
-            for _, values in batch:
-                values.update(
-                    workspace_id=self.workspace_id,
-                    created_by_user_id=self.ids[Kind.USERS].get(values["created_by_user_id"]),
-                    enabled=False,
-                    disabled_reason=RESTORED_WEBHOOK,
-                    secret=new_secret(),
-                    failing_since=None,
-                )
-            await self.new_ids(kind, batch)
-            refused = await self.write(kind, batch)
-            subscriptions = [
-                (line, {"webhook_id": values["id"], "pattern": pattern})
-                for line, values in batch
-                if line not in refused
-                for pattern in subscription_patterns(values["event_types"])
-            ]
-            await self.write(kind, subscriptions, webhook_subscriptions)
-
-    async def history(self) -> None:
-        """The events, with their own sequence numbers; the counter continues after them."""
-        kind = Kind.EVENTS
-        last = 0
-        users = self.ids[Kind.USERS]
-        for batch in self.records(kind):
-            self.counts[kind] += len(batch)
-            for _, values in batch:
-                values["workspace_id"] = self.workspace_id
-                for name in ("actor_id", "user_id"):
-                    values[name] = users.get(values[name], values[name])
-                project = values["project_id"]
-                values["project_id"] = self.ids[Kind.PROJECTS].get(project, project)
-                subject = _SUBJECTS.get(values["subject_type"])
-                if subject is not None:
-                    old = values["subject_id"]
-                    values["subject_id"] = self.ids[subject].get(old, old)
-                last = max(last, values["sequence"])
-            await self.new_ids(kind, batch)
-            await self.write(kind, batch)
-        if last:
-            counter = {"workspace_id": self.workspace_id, "last_sequence": last}
-            await self.write(kind, [(0, counter)], EventCounter.__table__)
-
-
-# What each kind names, in the order a restore writes them after the people.
-_CATALOG: tuple[tuple[Kind, tuple[tuple[str, Kind], ...]], ...] = (
-    (Kind.CLIENTS, ()),
-    (Kind.PROJECTS, (("client_id", Kind.CLIENTS),)),
-    (Kind.PROJECT_MEMBERS, (("project_id", Kind.PROJECTS), ("user_id", Kind.USERS))),
-    (Kind.TASKS, (("project_id", Kind.PROJECTS),)),
-    (Kind.TAGS, ()),
-)
-# People a row may name who need not be in the archive: no longer there, they are forgotten.
-_OPTIONAL_USERS: dict[Kind, tuple[str, ...]] = {
-    Kind.PROJECTS: ("created_by_user_id",),
-    Kind.APPROVALS: ("decided_by_user_id",),
-}
-# An event's subject type and the kind of row it names.
-_SUBJECTS = {
-    "workspace": Kind.WORKSPACE,
-    "member": Kind.USERS,
-    "invitation": Kind.INVITATIONS,
-    "client": Kind.CLIENTS,
-    "project": Kind.PROJECTS,
-    "project_member": Kind.PROJECT_MEMBERS,
-    "task": Kind.TASKS,
-    "tag": Kind.TAGS,
-    "time_entry": Kind.TIME_ENTRIES,
-    "approval": Kind.APPROVALS,
-    "webhook": Kind.WEBHOOKS,
-}
-
-
 async def read_archive(stream: IO[bytes]) -> Archive:
     """`open_archive` in a worker thread: the checksum pass inflates every file."""
     return await asyncio.to_thread(open_archive, stream)
-
-
-def exported_owner_email(archive: Archive) -> str | None:
-    """The email of the person who owned the workspace the archive was made from."""
-    workspace = next(archive.lines(Kind.WORKSPACE), None)
-    if workspace is None:
-        return None
-    try:
-        owner_id = parse_record(Kind.WORKSPACE, workspace[1])["owner_user_id"]
-    except RecordError:
-        return None
-    for _, line in archive.lines(Kind.USERS):
-        try:
-            person = parse_record(Kind.USERS, line)
-        except RecordError:
-            continue
-        if person["id"] == owner_id:
-            return str(person["email"]).lower()
-    return None
-
-
-async def restore_workspace(
-    session: AsyncSession, archive: Archive, options: RestoreOptions, *, dry_run: bool = False
-) -> RestoreReport:
-    """Restore an archive into a new workspace, in the session's transaction.
-
-    All or nothing: a bad record raises `ArchiveError` with every problem found (up to
-    `MAX_REPORTED_ERRORS`), and the caller's unit of work rolls back. A dry run does
-    everything in a savepoint that it rolls back, so it finds what the database would
-    refuse too, and reports the same counts. The same archive restored again (its manifest's
-    checksum is recorded) creates nothing and names the workspace it made before.
-    """
-    restore = _Restore(session, archive, options)
-    async with session.begin_nested() as attempt:
-        report = await restore.run()
-        if dry_run:
-            await attempt.rollback()
-    return report
-
-
-async def choose_owner(session: AsyncSession, archive: Archive, fallback_email: str | None) -> User:
-    """Who owns a workspace restored by the operator: the exported owner, matched by email,
-    or else the account named by `fallback_email`."""
-    users = UserRepository(session)
-    exported = exported_owner_email(archive)
-    if exported is not None and (found := await users.get_by_email(exported)) is not None:
-        return found
-    if fallback_email is None:
-        raise InvalidInput(
-            f"The exported owner ({exported or 'unknown'}) has no account here: "
-            "name the new owner with --owner."
-        )
-    named = await users.get_by_email(fallback_email)
-    if named is None:
-        raise InvalidInput(f"No account has the email {fallback_email}.")
-    return named
