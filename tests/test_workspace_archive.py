@@ -382,6 +382,23 @@ async def test_bad_archives_are_refused_whole_with_file_and_line(
             ),
             ["members.jsonl", 2],
         ),
+        "email": (
+            rewritten(
+                data,
+                {
+                    "users.jsonl": b"".join(
+                        [
+                            json.dumps(
+                                {**json.loads(lines_of(data, "users.jsonl")[0]), "email": "nobody"}
+                            ).encode()
+                            + b"\n",
+                            *lines_of(data, "users.jsonl")[1:],
+                        ]
+                    )
+                },
+            ),
+            ["users.jsonl", 1],
+        ),
         "version": (
             rewritten(data, {}, manifest=dict(manifest, format_version=99)),
             ["manifest.json", 0],

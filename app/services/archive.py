@@ -430,6 +430,10 @@ def parse_record(kind: Kind, line: bytes) -> dict[str, Any]:
             values[name] = load(value)
         except RecordError as exc:
             raise RecordError(f"{name}: {exc}") from exc
+    if kind is Kind.USERS:
+        local, _, domain = values["email"].partition("@")
+        if not local or not domain:
+            raise RecordError("email: not an email address")
     if kind is Kind.WEBHOOKS:
         event_types = values["event_types"]
         if not isinstance(event_types, list) or not all(

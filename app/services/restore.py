@@ -85,6 +85,10 @@ class _Restore:
         self.ids: dict[Kind, dict[uuid.UUID, uuid.UUID]] = {kind: {} for kind in Kind}
         self.counts = {kind.value: 0 for kind in Kind}
         self.report: RestoreReport
+        # People with an account here other than the new owner, and the memberships of
+        # those an upload invites instead of enrolling.
+        self.accounts: set[uuid.UUID] = set()
+        self.invite: list[tuple[uuid.UUID, dict[str, Any]]] = []
 
     def fail(self, kind: Kind, line: int, message: str) -> None:
         self.problems.append(problem(kind.file, line, message))
@@ -216,7 +220,6 @@ class _Restore:
             raise refuse(self.problems)
         line, values = found[0]
         self.ids[Kind.WORKSPACE][values["id"]] = self.workspace_id
-        self.source_owner_id = values["owner_user_id"]
         values.update(
             id=self.workspace_id,
             owner_user_id=self.options.owner.id,
@@ -233,7 +236,6 @@ class _Restore:
         """Each person becomes the account with their email here, or a placeholder."""
         owner = self.options.owner
         users = UserRepository(self.session)
-        self.accounts: set[uuid.UUID] = set()
         for batch in self.records(Kind.USERS):
             self.counts[Kind.USERS] += len(batch)
             for _, values in batch:
@@ -262,7 +264,6 @@ class _Restore:
 
     async def members(self) -> None:
         owner_id = self.options.owner.id
-        self.invite: list[tuple[uuid.UUID, dict[str, Any]]] = []
         owner_listed = False
         for batch in self.records(Kind.MEMBERS):
             self.counts[Kind.MEMBERS] += len(batch)
