@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
+    bindparam,
     case,
     exists,
     literal_column,
@@ -25,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db.connection import connection_of
 from app.db.models import Approval, TimeEntry, Workspace
+from app.db.types import UTCDateTime
 from app.enums import ApprovalState, LockReason
 
 # The states in which a period closes its time; the others are history.
@@ -98,6 +101,35 @@ class ClosingApproval:
     period_end: date
 
 
+_WORKSPACES, _APPROVALS = Workspace.__table__, Approval.__table__
+# Built once: a write reads it every time, and the values are bound.
+_CLOSED_TIME = (
+    select(
+        _WORKSPACES.c.locked_before,
+        _APPROVALS.c.id,
+        _APPROVALS.c.user_id,
+        _APPROVALS.c.state,
+        _APPROVALS.c.starts_at,
+        _APPROVALS.c.ends_at,
+        _APPROVALS.c.period_start,
+        _APPROVALS.c.period_end,
+    )
+    .select_from(_WORKSPACES)
+    .outerjoin(
+        _APPROVALS,
+        and_(
+            _APPROVALS.c.workspace_id == _WORKSPACES.c.id,
+            _APPROVALS.c.user_id.in_(bindparam("user_ids", expanding=True)),
+            _APPROVALS.c.state.in_(CLOSING_STATES),
+            _APPROVALS.c.ends_at > bindparam("earliest", type_=UTCDateTime),
+            _APPROVALS.c.starts_at <= bindparam("latest", type_=UTCDateTime),
+        ),
+    )
+    .where(_WORKSPACES.c.id == bindparam("workspace_id"))
+    .order_by(_APPROVALS.c.starts_at)
+)
+
+
 async def load_closed_time(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -112,32 +144,14 @@ async def load_closed_time(
     of their periods, or a move of `locked_before`, then either committed before and is
     seen here, or waits for this transaction.
     """
-    statement = (
-        select(
-            Workspace.locked_before,
-            Approval.id,
-            Approval.user_id,
-            Approval.state,
-            Approval.starts_at,
-            Approval.ends_at,
-            Approval.period_start,
-            Approval.period_end,
-        )
-        .select_from(Workspace)
-        .outerjoin(
-            Approval,
-            and_(
-                Approval.workspace_id == Workspace.id,
-                Approval.user_id.in_(user_ids),
-                Approval.state.in_(CLOSING_STATES),
-                Approval.ends_at > earliest,
-                Approval.starts_at <= latest,
-            ),
-        )
-        .where(Workspace.id == workspace_id)
-        .order_by(Approval.starts_at)
-    )
-    rows = (await session.execute(statement)).all()
+    connection = await connection_of(session)
+    parameters = {
+        "workspace_id": workspace_id,
+        "user_ids": list(user_ids),
+        "earliest": earliest,
+        "latest": latest,
+    }
+    rows = (await connection.execute(_CLOSED_TIME, parameters)).all()
     locked_before = rows[0][0] if rows else None
     approvals = [ClosingApproval(*row[1:]) for row in rows if row[1] is not None]
     return locked_before, approvals

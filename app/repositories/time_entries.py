@@ -51,6 +51,14 @@ class WrittenEntry:
 
 
 _ENTRIES = TimeEntry.__table__
+_USERS = User.__table__
+# Built once: every write of an entry takes it.
+_LOCK_USERS = (
+    select(_USERS.c.id)
+    .where(_USERS.c.id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(_USERS.c.id)
+    .with_for_update()
+)
 # An entry's tags in the same statement as the entry: their ids, comma-separated.
 TAG_IDS = (
     select(func.aggregate_strings(cast(time_entry_tags.c.tag_id, String), ","))
@@ -214,8 +222,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         PostgreSQL locks the user rows, in id order so that two writers cannot deadlock.
         SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serializes writers.
         """
-        statement = select(User.id).where(User.id.in_(user_ids)).order_by(User.id).with_for_update()
-        await self.session.execute(statement)
+        await self.read(_LOCK_USERS, {"user_ids": sorted(user_ids)})
 
     async def user_ids(self) -> set[uuid.UUID]:
         """Everyone with time in the workspace: its members and whoever has entries here."""
