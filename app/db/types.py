@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum
 from sqlalchemy.types import TypeDecorator
@@ -32,6 +33,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg hands timestamptz values back in UTC already (`datetime.UTC` as tzinfo):
+        # nothing to do per value, and a page of entries reads hundreds of them.
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
