@@ -1,6 +1,6 @@
 """What events and the webhook outbox cost one create at a time, measured in-process.
 
-    .venv/bin/python bench/write_path.py [ROUNDS] [--writers K] [--database-url URL]
+    .venv/bin/python -m bench.write_path [ROUNDS] [--writers K] [--database-url URL]
 
 Makes a user, a workspace with a project, a tag and a webhook on every event (its dispatcher
 off: nothing is sent), then times 100 `POST …/time-entries` (in a row, or by K concurrent
@@ -12,25 +12,19 @@ three; the medians are printed, nothing is written.
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import update
 
-from app.config import Environment, Settings
 from app.db import events
-from app.db.engine import create_engine, create_sessions
 from app.db.models import Webhook
-from app.main import create_app
+from bench.in_process import in_process
 
 CREATES = 100
-PASSWORD = "a long password"  # noqa: S105 - a throwaway account
 _PUBLISH = events.publish
 # How events are published, and whether the workspace's webhook is enabled.
 SETUPS: dict[str, tuple[Callable[..., Any], bool]] = {
@@ -40,39 +34,10 @@ SETUPS: dict[str, tuple[Callable[..., Any], bool]] = {
 }
 
 
-async def _signed_in(client: httpx.AsyncClient) -> str:
-    """Sign a new account in, with a workspace of its own; the workspace's URL."""
-    email = f"write-path-{uuid.uuid4().hex[:8]}@example.com"
-    await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "W"}
-    )
-    signed_in = await client.post(
-        "/api/v1/auth/token", data={"username": email, "password": PASSWORD}
-    )
-    client.headers["Authorization"] = f"Bearer {signed_in.json()['access_token']}"
-    workspace = (await client.post("/api/v1/workspaces", json={"name": "W"})).json()["id"]
-    return f"/api/v1/workspaces/{workspace}"
-
-
 async def measure(database_url: str, rounds: int, writers: int) -> dict[str, list[float]]:
-    settings = Settings(
-        database_url=database_url,
-        environment=Environment.PRODUCTION,
-        secret_key="write-path-benchmark-secret-key-0123456789",  # noqa: S106 - throwaway
-        auto_migrate=False,
-        access_log=False,
-        webhook_dispatcher=False,
-        _env_file=None,
-    )
-    app = create_app(settings)
-    engine = create_engine(settings)
-    app.state.engine, app.state.sessions = engine, create_sessions(engine)
-    # An address of its own each run: registrations are limited per client address.
-    address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
-    transport = httpx.ASGITransport(app=app, client=(address, 1234))
     results: dict[str, list[float]] = {name: [] for name in SETUPS}
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        workspace = await _signed_in(client)
+    async with in_process(database_url) as app:
+        client, workspace = app.client, app.workspace
         project = (await client.post(f"{workspace}/projects", json={"name": "P"})).json()["id"]
         tag = (await client.post(f"{workspace}/tags", json={"name": "t"})).json()["id"]
         hook = {"url": "https://93.184.215.14/hook", "event_types": ["*"]}
@@ -92,16 +57,17 @@ async def measure(database_url: str, rounds: int, writers: int) -> dict[str, lis
                 created = await client.post(f"{workspace}/time-entries", json=body)
                 assert created.status_code == 201, created.text
 
-        for _ in range(rounds):
-            for name, (publish, webhook) in SETUPS.items():
-                events.publish = publish
-                async with engine.begin() as connection:
-                    await connection.execute(update(Webhook).values(enabled=webhook))
-                began = time.perf_counter()
-                await asyncio.gather(*(create(CREATES // writers) for _ in range(writers)))
-                results[name].append((time.perf_counter() - began) * 1000 / CREATES)
-    events.publish = _PUBLISH
-    await engine.dispose()
+        try:
+            for _ in range(rounds):
+                for name, (publish, webhook) in SETUPS.items():
+                    events.publish = publish
+                    async with app.engine.begin() as connection:
+                        await connection.execute(update(Webhook).values(enabled=webhook))
+                    began = time.perf_counter()
+                    await asyncio.gather(*(create(CREATES // writers) for _ in range(writers)))
+                    results[name].append((time.perf_counter() - began) * 1000 / CREATES)
+        finally:
+            events.publish = _PUBLISH
     return results
 
 
