@@ -1,6 +1,7 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import hashlib
 import logging.config
 import signal
 import sys
@@ -40,6 +41,7 @@ from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
 from app.openapi import document_text
 from app.repositories.events import EventRetention
+from app.repositories.import_runs import ImportQueue
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 from app.repositories.webhooks import DeliveryQueue
 from app.repositories.workspaces import WorkspaceRepository
@@ -49,7 +51,14 @@ from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
 from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
-from app.services.imports import ImportEngine, ImportOptions, ImportReport
+from app.services.imports import (
+    ImportEngine,
+    ImportOptions,
+    ImportReport,
+    RunOutcome,
+    carry_out,
+    command_run,
+)
 
 T = TypeVar("T")
 
@@ -571,14 +580,26 @@ def import_file(
         bool, typer.Option(help="Add people the workspace does not have, instead of failing.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+    resume: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            help="Continue this stopped run of the same file, with its options. Without it, "
+            "the newest stopped run of the same file and options continues."
+        ),
+    ] = None,
 ) -> None:
-    """Import a Toggl, Clockify or native CSV export into a workspace, as its owner."""
+    """Import a Toggl, Clockify or native CSV export into a workspace, as its owner.
+
+    Rows are committed a batch at a time (IMPORT_BATCH_ROWS): a stopped import continues
+    after its last committed batch when run again on the same file."""
     if timezone is not None and timezone not in available_timezones():
         err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
         raise typer.Exit(2)
     settings = _settings()
+    lease = timedelta(seconds=settings.import_lease_seconds)
+    file_sha256 = None if dry_run else _sha256(file)
 
-    async def run(uow: UnitOfWork) -> ImportReport | None:
+    async def run(uow: UnitOfWork) -> RunOutcome | None:
         found = await WorkspaceRepository(uow.session).get_or_none(workspace)
         if found is None:
             return None
@@ -593,30 +614,74 @@ def import_file(
             date_order=date_format,
             create_missing_members=create_missing_members,
         )
-        engine = ImportEngine(uow.session, caller, options)
         with Progress(console=err_console) as progress, file.open("rb") as stream:
             reading = progress.add_task(f"Importing {file.name}", total=file.stat().st_size)
             counting = _CountingReader(stream, lambda n: progress.advance(reading, n))
-            async with uow.session.begin_nested() as attempt:
-                report = await engine.run(read_rows(counting))  # type: ignore[arg-type]
-                if dry_run:
+            if file_sha256 is None:
+                engine = ImportEngine(
+                    uow.session, caller, options, batch_rows=settings.import_batch_rows
+                )
+                async with uow.session.begin_nested() as attempt:
+                    report = await engine.run(read_rows(counting))  # type: ignore[arg-type]
                     await attempt.rollback()
-        return report
+                return RunOutcome(report)
+            import_run = await command_run(
+                uow,
+                caller,
+                options,
+                filename=file.name,
+                file_sha256=file_sha256,
+                resume=resume,
+                lease=lease,
+            )
+            if import_run.last_line:
+                progress.console.print(
+                    f"Resuming import {import_run.id} after line {import_run.last_line}."
+                )
+            else:
+                progress.console.print(f"Import {import_run.id}")
+            try:
+                return await carry_out(
+                    uow,
+                    import_run,
+                    caller,
+                    counting,  # type: ignore[arg-type]
+                    batch_rows=settings.import_batch_rows,
+                    lease=lease,
+                )
+            except BaseException:
+                # Stopped (Ctrl-C) or failed: the next command resumes at once.
+                uow.keep_regardless(lambda session: ImportQueue(session).release(import_run))
+                raise
 
     try:
-        report = _in_unit_of_work(run, settings)
+        outcome = _in_unit_of_work(run, settings)
     except UnreadableFile as exc:
         err_console.print(f"[red]{file}: {exc}[/red]")
         raise typer.Exit(2) from exc
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from exc
-    if report is None:
+    if outcome is None:
         err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(2)
+    report = outcome.report
+    if outcome.unreadable is not None:
+        if report.rows:
+            _print_report(report, dry_run=dry_run)
+        err_console.print(f"[red]{file}: {outcome.unreadable}[/red]")
         raise typer.Exit(2)
     _print_report(report, dry_run=dry_run)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:

@@ -4,7 +4,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 
 from app.api.deps import (
     API_PREFIX,
@@ -26,7 +26,7 @@ from app.repositories.import_runs import ImportRunRepository
 from app.schemas.common import Page, page_of
 from app.schemas.imports import ImportRunRead
 from app.schemas.users import Timezone
-from app.services.imports import ImportOptions, import_upload
+from app.services.imports import ImportOptions, queue_upload
 
 router = workspace_router("imports", tag="imports")
 Runs = Annotated[ImportRunRepository, Depends(scoped(ImportRunRepository))]
@@ -48,18 +48,35 @@ def upload_body_limit(method: str, path: str, settings: Settings) -> int | None:
 
 @router.post(
     "",
-    status_code=201,
+    status_code=202,
     summary="Import a file",
     description=(
-        "Uploads a Toggl or Clockify detailed CSV export, or a native CSV export, and imports "
-        "it: users by email among the members, clients, projects, tasks and tags by name "
-        "(created when missing). Rows already imported are skipped; a bad row is refused "
-        "alone and listed with its line. With `dry_run` nothing is written but the run's "
-        "record, which says what would have happened."
+        "Uploads a Toggl or Clockify detailed CSV export, or a native CSV export, and queues "
+        "its import, which runs in the background of the server: `Location` is the run, "
+        "whose `status` goes from `queued` through `running` to `succeeded` or `failed`, "
+        "with its counts growing a batch at a time. Users are matched by email among the "
+        "members, clients, projects, tasks and tags by name (created when missing). Rows "
+        "already imported are skipped; a bad row is refused alone and listed with its line. "
+        "A run stopped by a restart resumes after its last committed batch. With `dry_run` "
+        "nothing is written but the run's record, which says what would have happened."
     ),
-    responses=responses(403, 413, 422),
+    responses={
+        **responses(403, 413, 422),
+        202: {
+            "description": "Queued.",
+            "headers": {
+                "Location": {
+                    "description": "The run's URL, to follow its progress.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+    },
 )
 async def create_import(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     caller: WorkspaceAdmin,
     session: SessionDep,
     settings: SettingsDep,
@@ -84,9 +101,17 @@ async def create_import(
         date_order=date_format,
         create_missing_members=create_missing_members,
     )
-    run = await import_upload(
+    run = await queue_upload(
         session, caller, options, file.file, filename=file.filename or "upload.csv", dry_run=dry_run
     )
+    response.headers["Location"] = str(
+        request.url_for("get_import", workspace_id=run.workspace_id, import_id=run.id)
+    )
+    # After the response, so after the unit of work committed the run: this worker's
+    # runner starts on it at once rather than at its next look.
+    runner = getattr(request.app.state, "import_runner", None)
+    if runner is not None:
+        background.add_task(runner.wake)
     return ImportRunRead.model_validate(run)
 
 
@@ -103,7 +128,10 @@ async def list_imports(_: WorkspaceAdmin, runs: Runs, page: PageParamsDep) -> Pa
 @router.get(
     "/{import_id}",
     summary="Get an import",
-    description="Admins only. What the run created, skipped and refused, row by row.",
+    description=(
+        "Admins only. Where the run is and what its committed batches created, skipped and "
+        "refused, row by row."
+    ),
     responses=responses(403, 422),
 )
 async def get_import(import_id: uuid.UUID, _: WorkspaceAdmin, runs: Runs) -> ImportRunRead:
