@@ -47,7 +47,7 @@ from app.enums import EntrySource, ImportFormat, Role
 from app.loader.formats import DateOrder, parse_row
 from app.loader.reading import read_rows
 from app.security import hash_password
-from app.services.imports import BATCH_SIZE
+from app.services.imports import BATCH_ROWS, ENTRY_COLUMNS, LINK_COLUMNS
 from bench import data, harness, run
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/timesheet_bench_import"
@@ -60,25 +60,6 @@ TOGGL_HEADER = (
     "End time,Duration,Tags,Amount (USD)\n"
 )
 ROWS_PER_SECOND_TARGET, RAW_RATIO_TARGET = 50_000, 4.0
-# The columns the import's insert of entries sets, in one order for both drivers.
-ENTRY_COLUMNS = (
-    "id",
-    "workspace_id",
-    "user_id",
-    "project_id",
-    "task_id",
-    "description",
-    "start_at",
-    "end_at",
-    "billable",
-    "hourly_rate_cents",
-    "source",
-    "external_id",
-    "version",
-    "created_at",
-    "updated_at",
-)
-LINK_COLUMNS = ("time_entry_id", "tag_id", "workspace_id")
 # The command's summary table: rows, created, duplicates, failed.
 SUMMARY_LINE = re.compile(r"^\W*(\d+)\W+(\d+)\W+(\d+)\W+(\d+)\W*$", re.M)
 
@@ -438,9 +419,9 @@ def baseline_rows(path: Path, catalog: Catalog, target: Target, *, sqlite: bool)
 
 
 def batches(rows: Rows) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    """The entries and their links, BATCH_SIZE entries at a time, as the import writes them."""
-    for start in range(0, len(rows.entries), BATCH_SIZE):
-        end = start + BATCH_SIZE
+    """The entries and their links, BATCH_ROWS entries at a time, as the import writes them."""
+    for start in range(0, len(rows.entries), BATCH_ROWS):
+        end = start + BATCH_ROWS
         yield rows.entries[start:end], [link for ls in rows.links[start:end] for link in ls]
 
 

@@ -15,10 +15,12 @@ On PostgreSQL a batch's entries and tag links go in with COPY (`CopyWriter`), el
 with `executemany` (`StatementWriter`); both behind the same checks.
 """
 
+import asyncio
 import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -26,7 +28,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Uuid, column, insert, or_, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import events
@@ -160,11 +162,15 @@ class ImportEngine:
         self._members: dict[str, _Member | None] = {}
         self._clients: dict[str, uuid.UUID] = {}
         self._projects: dict[str, Project] = {}
+        self._usable_projects: dict[str, Project] = {}
         self._tasks: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
         self._tags: dict[str, uuid.UUID] = {}
         self._project_rates: dict[tuple[uuid.UUID, uuid.UUID], int | None] = {}
         self._archived_clients: set[uuid.UUID] = set()
         self._targets: dict[uuid.UUID, Targets] = {}
+        # A billable row's rate by project and person: the same all run long.
+        self._rates: dict[tuple[uuid.UUID | None, uuid.UUID], int | None] = {}
+        self._prevent_overlaps = False
 
     async def run(
         self,
@@ -189,13 +195,27 @@ class ImportEngine:
             for project in self._projects.values()
             if Targets(project.estimate_seconds, project.budget_cents)
         }
-        remaining = (row for row in rows if row.line > after_line)
-        for batch in _batches(remaining, self.batch_rows):
-            await self._import_batch(batch, report)
-            if checkpoint is not None:
-                await checkpoint(report, batch[-1].line)
-            if progress is not None:
-                progress(len(batch))
+        self._prevent_overlaps = self.workspace.prevent_overlaps
+        remaining = iter(row for row in rows if row.line > after_line)
+
+        def read_batch() -> _ReadBatch | None:
+            return self._read_batch(remaining)
+
+        # Reading and parsing need no database: the next batch is read in a thread while
+        # this one's statements run.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(read_batch))
+        try:
+            while (batch := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(read_batch))
+                await self._import_batch(batch, report)
+                if checkpoint is not None:
+                    await checkpoint(report, batch.last_line)
+                if progress is not None:
+                    progress(batch.rows)
+        finally:
+            # Not a row more is read once the run stops (the file may be closed next).
+            with suppress(Exception):
+                await upcoming
         events.record(
             self.session,
             workspace_id=self.workspace.id,
@@ -215,18 +235,28 @@ class ImportEngine:
         )
         return report
 
-    async def _import_batch(self, batch: list[RawRow], report: ImportReport) -> None:
-        report.rows += len(batch)
-        parsed: list[ParsedEntry] = []
-        for row in batch:
+    def _read_batch(self, rows: Iterator[RawRow]) -> "_ReadBatch | None":
+        """The next batch's rows, parsed; None after the last. Pure: runs in a thread."""
+        batch = _ReadBatch()
+        source, zone, order = self.options.source, self.zone, self.options.date_order
+        for row in islice(rows, self.batch_rows):
+            batch.rows += 1
+            batch.last_line = row.line
             try:
-                entry = parse_row(row, self.options.source, self.zone, self.options.date_order)
+                entry = parse_row(row, source, zone, order)
                 if len(entry.description) > DESCRIPTION_MAX_LENGTH:
                     raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
             except RowError as error:
-                report.fail(row.line, str(error))
+                batch.failed.append((row.line, str(error)))
                 continue
-            parsed.append(entry)
+            batch.parsed.append(entry)
+        return batch if batch.rows else None
+
+    async def _import_batch(self, batch: "_ReadBatch", report: ImportReport) -> None:
+        report.rows += batch.rows
+        for line, reason in batch.failed:
+            report.fail(line, reason)
+        parsed = batch.parsed
         await self._load_members({entry.email for entry in parsed})
         # Rows written before (by an earlier run or batch) are told apart by the database
         # when inserting; only this batch's own repeats are caught here.
@@ -286,19 +316,22 @@ class ImportEngine:
             raise RowError(f"{entry.email} is not a member of this workspace")
         project = await self._project(entry.project, entry.client) if entry.project else None
         task_id = await self._task(project, entry.task) if project and entry.task else None
-        if self.workspace.prevent_overlaps:
+        if self._prevent_overlaps:
             mine = claimed.setdefault(member.user_id, [])
             if any(overlaps(entry.start_at, entry.end_at, *other) for other in mine):
                 raise RowError("the entry overlaps another entry of the same file")
             mine.append((entry.start_at, entry.end_at))
         rate = entry.rate_cents
         if rate is None and entry.billable:
-            rate = hourly_rate(
-                billable=True,
-                project=self._facts(project, member.user_id) if project else None,
-                member_rate_cents=member.rate_cents,
-                default_rate_cents=self.workspace.default_hourly_rate_cents,
-            )
+            key = (project.id if project else None, member.user_id)
+            if key not in self._rates:
+                self._rates[key] = hourly_rate(
+                    billable=True,
+                    project=self._facts(project, member.user_id) if project else None,
+                    member_rate_cents=member.rate_cents,
+                    default_rate_cents=self.workspace.default_hourly_rate_cents,
+                )
+            rate = self._rates[key]
         values = {
             "id": uuid.uuid4(),
             "workspace_id": self.workspace.id,
@@ -314,7 +347,10 @@ class ImportEngine:
             "external_id": entry.external_id,
             "version": 1,
         }
-        return values, [await self._tag(name) for name in dict.fromkeys(entry.tags)]
+        tags = self._tags
+        return values, [
+            tags.get(name.casefold()) or await self._tag(name) for name in dict.fromkeys(entry.tags)
+        ]
 
     # The catalog, read once and completed as rows name what is missing
 
@@ -397,7 +433,10 @@ class ImportEngine:
         return _Member(user.id, None)
 
     async def _project(self, name: str, client_name: str) -> Project:
-        project = self._projects.get(name.casefold())
+        key = name.casefold()
+        if key in self._usable_projects:
+            return self._usable_projects[key]
+        project = self._projects.get(key)
         if project is None:
             client_id = await self._client(client_name) if client_name else None
             project = Project(
@@ -411,6 +450,7 @@ class ImportEngine:
             self._projects[name.casefold()] = project
         if project.archived_at is not None or project.client_id in self._archived_clients:
             raise RowError(f"project {project.name!r} or its client is archived")
+        self._usable_projects[key] = project
         return project
 
     async def _client(self, name: str) -> uuid.UUID:
@@ -533,9 +573,15 @@ class _Pending:
     tag_ids: list[uuid.UUID]
 
 
-def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+@dataclass
+class _ReadBatch:
+    """A batch of the file: how many rows, the last one's line, and each row parsed or
+    refused with its line and reason."""
+
+    rows: int = 0
+    last_line: int = 0
+    parsed: list[ParsedEntry] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
 
 
 # Writing a batch: one way per database, behind the same checks
@@ -565,12 +611,14 @@ Link = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
 
 class StatementWriter:
     """Entries in one `INSERT … ON CONFLICT DO NOTHING RETURNING id` sent through
-    `executemany`, their tag links in one more `executemany`: SQLite's way."""
+    `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
+    PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
 
     async def entries(self, session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
         """Insert the entries no import wrote before; the ids of those inserted."""
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         statement = (
-            sqlite.insert(TimeEntry.__table__)
+            dialect.insert(TimeEntry.__table__)
             .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
             .returning(TimeEntry.__table__.c.id)
         )
@@ -591,6 +639,10 @@ _CREATE_STAGED = text(
     f"SELECT {_COLUMN_LIST} FROM time_entries WITH NO DATA"
 )
 _EMPTY_STAGED = text(f"TRUNCATE {_STAGED}")
+# The engine forces custom plans (`app/db/engine.py`), which plans each foreign-key check of
+# a batch (four an entry, two a link) again for every row. The batch keeps one plan instead,
+# for its transaction only, as COPY with the server's defaults does.
+_ONE_PLAN_PER_CHECK = text("SET LOCAL plan_cache_mode = auto")
 _INSERT_STAGED = text(
     f"INSERT INTO time_entries ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_STAGED} "  # noqa: S608
     "ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id"
@@ -627,6 +679,7 @@ class CopyWriter:
             for row in values
         ]
         # Through the session first: the transaction (or the tests' savepoint) is begun.
+        await session.execute(_ONE_PLAN_PER_CHECK)
         await session.execute(_CREATE_STAGED)
         await session.execute(_EMPTY_STAGED)
         driver = await _driver_connection(session)
