@@ -17,14 +17,23 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.engine import Sessions
-from app.db.models import ImportRun, TimeEntry, Workspace, time_entry_tags
+from app.db.models import (
+    ImportRun,
+    Membership,
+    Project,
+    Tag,
+    TimeEntry,
+    Workspace,
+    time_entry_tags,
+)
 from app.db.unit_of_work import UnitOfWork
-from app.enums import ImportFormat, ImportStatus
+from app.enums import ImportFormat, ImportStatus, Role
 from app.errors import Conflict
 from app.loader.reading import read_rows
 from app.services.imports import (
@@ -44,6 +53,7 @@ from tests.factories import (
     make_membership,
     make_workspace,
 )
+from tests.importing import finished_run
 from tests.servers import environment_without, serving
 from tests.test_imports import owner_of
 
@@ -378,3 +388,57 @@ async def test_an_upload_survives_a_killed_server_and_resumes_after_the_restart(
     assert run["last_line"] == rows + 1
     entries, [finished] = await _stored(sessions, team)
     assert entries == rows and (finished.id, finished.attempts) == (killed.id, 2)
+
+
+async def test_a_dry_run_in_batches_reports_what_the_run_does_and_writes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """A dry run is one transaction over all its batches, rolled back: later batches see
+    what earlier ones would have created, so its report is the real run's."""
+    app.state.settings = app.state.settings.model_copy(update={"import_batch_rows": 2})
+    headers = auth_headers(team.admin)
+    url = f"/api/v1/workspaces/{team.workspace.id}/imports"
+    content = toggl_file(team, 7) + f"{team.member.email},Site,row 0,No,,,,,\n".encode()
+    runs = []
+    for dry_run in ("true", "false"):
+        queued = await client.post(
+            url,
+            files={"file": ("toggl.csv", content, "text/csv")},
+            data={"format": "toggl_csv", "timezone": "UTC", "dry_run": dry_run},
+            headers=headers,
+        )
+        runs.append(await finished_run(app, client, queued, headers))
+        if dry_run == "true":
+            for model in (TimeEntry, Project, Tag):
+                assert await session.scalar(select(func.count()).select_from(model)) == 0
+    dry, real = runs
+    counts = ("rows_count", "created_count", "duplicates_count", "failed_count", "errors")
+    assert [dry[name] for name in counts] == [real[name] for name in counts]
+    assert (real["rows_count"], real["created_count"], real["failed_count"]) == (8, 7, 1)
+    assert (dry["last_line"], real["last_line"]) == (0, 9)
+
+
+async def test_a_run_whose_uploader_is_no_admin_any_more_fails_and_writes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    headers = auth_headers(team.admin)
+    queued = await client.post(
+        f"/api/v1/workspaces/{team.workspace.id}/imports",
+        files={"file": ("toggl.csv", toggl_file(team, 3), "text/csv")},
+        data={"format": "toggl_csv", "timezone": "UTC"},
+        headers=headers,
+    )
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.workspace_id == team.workspace.id, Membership.user_id == team.admin.id
+        )
+    )
+    assert membership is not None
+    membership.role = Role.MEMBER
+    await session.flush()
+    run = await finished_run(app, client, queued, auth_headers(team.owner))
+    assert run["status"] == "failed" and run["created_count"] == 0
+    assert run["errors"] == [
+        {"line": 0, "reason": "Your role in this workspace does not allow this."}
+    ]
+    assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
