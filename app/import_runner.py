@@ -76,6 +76,9 @@ class ImportRunner:
         """Claim a run and carry it out to its end; False when none was waiting."""
         lease = timedelta(seconds=self.settings.import_lease_seconds)
         now = utcnow()
+        async with UnitOfWork(self.sessions, read_only=True) as uow:
+            if not await ImportQueue(uow.session).waiting(now):
+                return False
         async with UnitOfWork(self.sessions) as uow:
             run = await ImportQueue(uow.session).claim_next(now, now + lease)
         if run is None:

@@ -32,10 +32,12 @@ from app.db.models import (
     Workspace,
     time_entry_tags,
 )
+from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
 from app.enums import ImportFormat, ImportStatus, Role
 from app.errors import Conflict
 from app.loader.reading import read_rows
+from app.repositories.import_runs import ImportQueue
 from app.services.imports import (
     CopyWriter,
     ImportEngine,
@@ -43,6 +45,7 @@ from app.services.imports import (
     StatementWriter,
     carry_out,
     command_run,
+    queue_upload,
 )
 from tests.closing import close
 from tests.factories import (
@@ -442,3 +445,38 @@ async def test_a_run_whose_uploader_is_no_admin_any_more_fails_and_writes_nothin
         {"line": 0, "reason": "Your role in this workspace does not allow this."}
     ]
     assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
+
+
+@pytest.mark.committed
+@pytest.mark.postgres_only
+async def test_runners_skip_a_run_being_claimed_and_a_stale_runner_writes_nothing(
+    sessions: Sessions, committed_team: Team
+) -> None:
+    team, lease = committed_team, timedelta(minutes=1)
+    async with UnitOfWork(sessions) as uow:
+        caller = await owner_of(uow.session, team.workspace)
+        options = ImportOptions(ImportFormat.TOGGL_CSV, "UTC")
+        content = io.BytesIO(toggl_file(team, 2))
+        queued = await queue_upload(
+            uow.session, caller, options, content, filename="a.csv", dry_run=False
+        )
+    now = utcnow()
+    async with sessions.writing() as first, sessions.writing() as second:
+        claimed = await ImportQueue(first).claim_next(now, now + lease)
+        # The first runner's claim is not committed yet: the second skips the row.
+        assert await ImportQueue(second).claim_next(now, now + lease) is None
+        await first.commit()
+        await second.rollback()
+        # Committed, and held by a live lease.
+        assert await ImportQueue(second).claim_next(now, now + lease) is None
+        await second.rollback()
+        assert claimed is not None and (claimed.id, claimed.attempts) == (queued.id, 1)
+        # Its lease ran out: another runner takes it over, and the first one's progress
+        # is refused from then on.
+        later = now + lease + timedelta(seconds=1)
+        taken_over = await ImportQueue(second).claim_next(later, later + lease)
+        await second.commit()
+        assert taken_over is not None and taken_over.attempts == 2
+        assert not await ImportQueue(first).advance(claimed, {"last_line": 99})
+        assert await ImportQueue(first).advance(taken_over, {"last_line": 3})
+        await first.commit()

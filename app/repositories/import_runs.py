@@ -59,6 +59,14 @@ class ImportQueue:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def waiting(self, now: datetime) -> bool:
+        """Whether an upload waits for a runner: a read, so that an idle runner's look
+        takes no lock (on SQLite, not the one writer's)."""
+        statement = (
+            select(ImportRun.id).where(ImportRun.file_bytes.is_not(None), _claimable(now)).limit(1)
+        )
+        return (await self.session.scalars(statement)).first() is not None
+
     async def claim_next(self, now: datetime, lease_until: datetime) -> ImportRun | None:
         """Take the oldest upload nobody holds. On PostgreSQL, a run another runner is
         claiming is skipped, not waited for; SQLite has one writer at a time."""
