@@ -35,7 +35,8 @@ from app.enums import ImportFormat
 from app.errors import DomainError
 from app.instants import supported_utc
 from app.loader.formats import DateOrder
-from app.loader.reading import UnreadableFile, read_rows
+from app.loader.harvest import DEFAULT_DAY_START, parse_day_start
+from app.loader.reading import UnreadableFile
 from app.main import create_app
 from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
@@ -52,12 +53,12 @@ from app.services.accounts import AccountService
 from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
 from app.services.imports import (
-    ImportEngine,
     ImportOptions,
     ImportReport,
     RunOutcome,
     carry_out,
     command_run,
+    import_stream,
 )
 
 T = TypeVar("T")
@@ -537,12 +538,20 @@ class Tracker(StrEnum):
     TOGGL = "toggl"
     CLOCKIFY = "clockify"
     NATIVE = "native"
+    HARVEST = "harvest"
+    HARVEST_CLIENTS = "harvest-clients"
+    HARVEST_PROJECTS = "harvest-projects"
+    TOGGL_ACCOUNT = "toggl-account"
 
 
 _FORMATS = {
     Tracker.TOGGL: ImportFormat.TOGGL_CSV,
     Tracker.CLOCKIFY: ImportFormat.CLOCKIFY_CSV,
     Tracker.NATIVE: ImportFormat.NATIVE_CSV,
+    Tracker.HARVEST: ImportFormat.HARVEST_CSV,
+    Tracker.HARVEST_CLIENTS: ImportFormat.HARVEST_CLIENTS_CSV,
+    Tracker.HARVEST_PROJECTS: ImportFormat.HARVEST_PROJECTS_CSV,
+    Tracker.TOGGL_ACCOUNT: ImportFormat.TOGGL_ACCOUNT_ZIP,
 }
 
 
@@ -566,7 +575,13 @@ class _CountingReader:
 
 @cli.command("import")
 def import_file(
-    tracker: Annotated[Tracker, typer.Argument(help="Whose export the file is.")],
+    tracker: Annotated[
+        Tracker,
+        typer.Argument(
+            help="Whose export the file is: time entries (toggl, clockify, harvest, native) "
+            "or a catalog (harvest-clients, harvest-projects, toggl-account: a ZIP)."
+        ),
+    ],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
     timezone: Annotated[
@@ -579,6 +594,10 @@ def import_file(
     create_missing_members: Annotated[
         bool, typer.Option(help="Add people the workspace does not have, instead of failing.")
     ] = False,
+    day_start: Annotated[
+        str,
+        typer.Option(help="harvest: when each person's first entry of a day starts (HH:MM)."),
+    ] = DEFAULT_DAY_START.isoformat("minutes"),
     dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
     resume: Annotated[
         uuid.UUID | None,
@@ -588,13 +607,18 @@ def import_file(
         ),
     ] = None,
 ) -> None:
-    """Import a Toggl, Clockify or native CSV export into a workspace, as its owner.
+    """Import another tracker's export (or a native CSV) into a workspace, as its owner.
 
-    Rows are committed a batch at a time (IMPORT_BATCH_ROWS): a stopped import continues
-    after its last committed batch when run again on the same file."""
+    Time entries are committed a batch at a time (IMPORT_BATCH_ROWS): a stopped import
+    continues after its last committed batch when run again on the same file."""
     if timezone is not None and timezone not in available_timezones():
         err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
         raise typer.Exit(2)
+    try:
+        first_entry_at = parse_day_start(day_start)
+    except ValueError as exc:
+        err_console.print(f"[red]--day-start: {exc}[/red]")
+        raise typer.Exit(2) from exc
     settings = _settings()
     lease = timedelta(seconds=settings.import_lease_seconds)
     file_sha256 = None if dry_run else _sha256(file)
@@ -613,16 +637,25 @@ def import_file(
             timezone=timezone or caller.user.timezone,
             date_order=date_format,
             create_missing_members=create_missing_members,
+            day_start=first_entry_at,
         )
         with Progress(console=err_console) as progress, file.open("rb") as stream:
             reading = progress.add_task(f"Importing {file.name}", total=file.stat().st_size)
-            counting = _CountingReader(stream, lambda n: progress.advance(reading, n))
+            # A ZIP is read by seeking about, so its progress is only its end.
+            source = (
+                stream
+                if options.source is ImportFormat.TOGGL_ACCOUNT_ZIP
+                else _CountingReader(stream, lambda n: progress.advance(reading, n))
+            )
             if file_sha256 is None:
-                engine = ImportEngine(
-                    uow.session, caller, options, batch_rows=settings.import_batch_rows
-                )
                 async with uow.session.begin_nested() as attempt:
-                    report = await engine.run(read_rows(counting))  # type: ignore[arg-type]
+                    report = await import_stream(
+                        uow.session,
+                        caller,
+                        options,
+                        source,  # type: ignore[arg-type]
+                        batch_rows=settings.import_batch_rows,
+                    )
                     await attempt.rollback()
                 return RunOutcome(report)
             import_run = await command_run(
@@ -641,11 +674,11 @@ def import_file(
             else:
                 progress.console.print(f"Import {import_run.id}")
             try:
-                return await carry_out(
+                outcome = await carry_out(
                     uow,
                     import_run,
                     caller,
-                    counting,  # type: ignore[arg-type]
+                    source,  # type: ignore[arg-type]
                     batch_rows=settings.import_batch_rows,
                     lease=lease,
                 )
@@ -653,6 +686,8 @@ def import_file(
                 # Stopped (Ctrl-C) or failed: the next command resumes at once.
                 uow.keep_regardless(lambda session: ImportQueue(session).release(import_run))
                 raise
+            progress.update(reading, completed=file.stat().st_size)
+            return outcome
 
     try:
         outcome = _in_unit_of_work(run, settings)

@@ -29,12 +29,12 @@ from standardwebhooks.webhooks import Webhook as Signer
 from app.config import Settings
 from app.db import webhook_outbox
 from app.db.engine import Sessions
-from app.db.models import Membership, User, Workspace
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
 from app.enums import DeliveryStatus
 from app.errors import InvalidInput
 from app.repositories.events import EventRepository
+from app.repositories.standing import Standing
 from app.repositories.users import UserRepository
 from app.repositories.webhooks import Attempt, Claimed, DeliveryQueue, WebhookRepository
 from app.schemas.common import rate_context
@@ -279,12 +279,12 @@ class Dispatcher:
                         await webhooks.update(webhook, changes)
 
 
-def _caller(standing: tuple[User, Membership | None, Workspace | None] | None) -> Caller | None:
+def _caller(standing: Standing | None) -> Caller | None:
     """The webhook's creator as a reader of its workspace; None once they are no member."""
-    if standing is None or standing[1] is None or standing[2] is None:
+    if standing is None or standing.membership is None or standing.workspace is None:
         return None
-    user, membership, workspace = standing
-    return Caller(user, SignIn.WEBHOOK).in_workspace(workspace, membership)
+    caller = Caller(standing.user, SignIn.WEBHOOK)
+    return caller.in_workspace(standing.workspace, standing.membership)
 
 
 def _judged(delivery: Claimed, outcome: _Answer | _Skip) -> tuple[Attempt, str | None]:

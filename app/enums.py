@@ -35,11 +35,31 @@ class EntrySource(StrEnum):
 
 
 class ImportFormat(StrEnum):
-    """Whose export a file is: Toggl's or Clockify's detailed CSV, or this API's own CSV."""
+    """Whose export a file is and what it holds: time entries (Toggl's, Clockify's or
+    Harvest's detailed report, or this API's own CSV) or the catalog (Harvest's clients or
+    projects, Toggl's account data)."""
 
     TOGGL_CSV = "toggl_csv"
     CLOCKIFY_CSV = "clockify_csv"
     NATIVE_CSV = "native_csv"
+    HARVEST_CSV = "harvest_csv"
+    HARVEST_CLIENTS_CSV = "harvest_clients_csv"
+    HARVEST_PROJECTS_CSV = "harvest_projects_csv"
+    TOGGL_ACCOUNT_ZIP = "toggl_account_zip"
+
+    @property
+    def is_catalog(self) -> bool:
+        """Whether the file holds clients, projects and the like rather than time entries."""
+        return self in _CATALOG_FORMATS
+
+
+_CATALOG_FORMATS = frozenset(
+    {
+        ImportFormat.HARVEST_CLIENTS_CSV,
+        ImportFormat.HARVEST_PROJECTS_CSV,
+        ImportFormat.TOGGL_ACCOUNT_ZIP,
+    }
+)
 
 
 class ImportStatus(StrEnum):

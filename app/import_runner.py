@@ -137,7 +137,7 @@ async def _uploader(uow: UnitOfWork, run: ImportRun) -> Caller:
         if run.user_id is not None
         else None
     )
-    if standing is None or standing[1] is None or standing[2] is None:
+    if standing is None or standing.membership is None or standing.workspace is None:
         raise Forbidden(UPLOADER_GONE)
-    user, membership, workspace = standing
-    return Caller(user, SignIn.IMPORT).in_workspace(workspace, membership)
+    caller = Caller(standing.user, SignIn.IMPORT)
+    return caller.in_workspace(standing.workspace, standing.membership)

@@ -12,6 +12,7 @@ from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.db.connection import connection_of
 from app.errors import FieldProblem, InvalidCursor
 from app.instants import supported_utc
 
@@ -125,7 +126,7 @@ async def _execute(session: AsyncSession, statement: Select[Any]) -> Any:
     ORM compilation or loading on the way."""
     if _selects_one_entity(statement):
         return await session.execute(statement)
-    connection = await session.connection()
+    connection = await connection_of(session)
     return await connection.execute(statement)
 
 

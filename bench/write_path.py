@@ -1,12 +1,13 @@
 """What events and the webhook outbox cost one create at a time, measured in-process.
 
-    .venv/bin/python bench/write_path.py [ROUNDS] [--database-url URL]
+    .venv/bin/python bench/write_path.py [ROUNDS] [--writers K] [--database-url URL]
 
 Makes a user, a workspace with a project, a tag and a webhook on every event (its dispatcher
-off: nothing is sent), then times 100 `POST …/time-entries` in a row for each of three
-set-ups in turn, ROUNDS times (default 12): events off (the publish hook a no-op), events
-without the outbox statement, and both. The same process, data and machine load weigh on
-all three; the medians are printed, nothing is written.
+off: nothing is sent), then times 100 `POST …/time-entries` (in a row, or by K concurrent
+writers) for each of three set-ups in turn, ROUNDS times (default 12): events off (the
+publish hook a no-op), events with the webhook disabled, and events with the webhook enabled
+(each create queues a delivery). The same process, data and machine load weigh on all
+three; the medians are printed, nothing is written.
 """
 
 import argparse
@@ -20,19 +21,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
 from app.config import Environment, Settings
-from app.db import events, webhook_outbox
+from app.db import events
 from app.db.engine import create_engine, create_sessions
+from app.db.models import Webhook
 from app.main import create_app
 
 CREATES = 100
 PASSWORD = "a long password"  # noqa: S105 - a throwaway account
-_PUBLISH, _QUEUE = events.publish, webhook_outbox.queue_deliveries
-SETUPS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "no events": (lambda *_: None, lambda *_: None),
-    "events, no outbox statement": (_PUBLISH, lambda *_: None),
-    "events and the outbox statement": (_PUBLISH, _QUEUE),
+_PUBLISH = events.publish
+# How events are published, and whether the workspace's webhook is enabled.
+SETUPS: dict[str, tuple[Callable[..., Any], bool]] = {
+    "no events": (lambda *_: None, False),
+    "events, no webhook": (_PUBLISH, False),
+    "events and one webhook": (_PUBLISH, True),
 }
 
 
@@ -50,7 +54,7 @@ async def _signed_in(client: httpx.AsyncClient) -> str:
     return f"/api/v1/workspaces/{workspace}"
 
 
-async def measure(database_url: str, rounds: int) -> dict[str, list[float]]:
+async def measure(database_url: str, rounds: int, writers: int) -> dict[str, list[float]]:
     settings = Settings(
         database_url=database_url,
         environment=Environment.PRODUCTION,
@@ -74,22 +78,29 @@ async def measure(database_url: str, rounds: int) -> dict[str, list[float]]:
         hook = {"url": "https://93.184.215.14/hook", "event_types": ["*"]}
         assert (await client.post(f"{workspace}/webhooks", json=hook)).status_code == 201
         start, n = datetime(2020, 1, 1, tzinfo=UTC), 0
+
+        async def create(count: int) -> None:
+            nonlocal n
+            for _ in range(count):
+                n += 1
+                body = {
+                    "project_id": project,
+                    "tag_ids": [tag],
+                    "start_at": (start + timedelta(minutes=n)).isoformat(),
+                    "end_at": (start + timedelta(minutes=n, seconds=30)).isoformat(),
+                }
+                created = await client.post(f"{workspace}/time-entries", json=body)
+                assert created.status_code == 201, created.text
+
         for _ in range(rounds):
-            for name, (publish, queue) in SETUPS.items():
-                events.publish, webhook_outbox.queue_deliveries = publish, queue
+            for name, (publish, webhook) in SETUPS.items():
+                events.publish = publish
+                async with engine.begin() as connection:
+                    await connection.execute(update(Webhook).values(enabled=webhook))
                 began = time.perf_counter()
-                for _ in range(CREATES):
-                    n += 1
-                    body = {
-                        "project_id": project,
-                        "tag_ids": [tag],
-                        "start_at": (start + timedelta(minutes=n)).isoformat(),
-                        "end_at": (start + timedelta(minutes=n, seconds=30)).isoformat(),
-                    }
-                    created = await client.post(f"{workspace}/time-entries", json=body)
-                    assert created.status_code == 201, created.text
+                await asyncio.gather(*(create(CREATES // writers) for _ in range(writers)))
                 results[name].append((time.perf_counter() - began) * 1000 / CREATES)
-    events.publish, webhook_outbox.queue_deliveries = _PUBLISH, _QUEUE
+    events.publish = _PUBLISH
     await engine.dispose()
     return results
 
@@ -97,11 +108,12 @@ async def measure(database_url: str, rounds: int) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("rounds", type=int, nargs="?", default=12)
+    parser.add_argument("--writers", type=int, default=1, help="concurrent writers (divides 100)")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/timesheet_bench")
     args = parser.parse_args()
-    results = asyncio.run(measure(args.database_url, args.rounds))
+    results = asyncio.run(measure(args.database_url, args.rounds, args.writers))
     for name, times in results.items():
-        print(f"{name:32s} median {statistics.median(times):6.2f} ms per create")
+        print(f"{name:24s} median {statistics.median(times):6.2f} ms per create")
 
 
 if __name__ == "__main__":

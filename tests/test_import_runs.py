@@ -441,9 +441,11 @@ async def test_a_run_whose_uploader_is_no_admin_any_more_fails_and_writes_nothin
     await session.flush()
     run = await finished_run(app, client, queued, auth_headers(team.owner))
     assert run["status"] == "failed" and run["created_count"] == 0
-    assert run["errors"] == [
-        {"line": 0, "reason": "Your role in this workspace does not allow this."}
-    ]
+    [error] = run["errors"]
+    assert (error["line"], error["reason"]) == (
+        0,
+        "Your role in this workspace does not allow this.",
+    )
     assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
 
 

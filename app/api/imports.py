@@ -21,6 +21,7 @@ from app.db.models import ImportRun
 from app.enums import ImportFormat
 from app.errors import TooLarge
 from app.loader.formats import DateOrder
+from app.loader.harvest import DAY_START_PATTERN, DEFAULT_DAY_START, parse_day_start
 from app.pagination import SortKey
 from app.repositories.import_runs import ImportRunRepository
 from app.schemas.common import Page, page_of
@@ -51,13 +52,17 @@ def upload_body_limit(method: str, path: str, settings: Settings) -> int | None:
     status_code=202,
     summary="Import a file",
     description=(
-        "Uploads a Toggl or Clockify detailed CSV export, or a native CSV export, and queues "
-        "its import, which runs in the background of the server: `Location` is the run, "
-        "whose `status` goes from `queued` through `running` to `succeeded` or `failed`, "
-        "with its counts growing a batch at a time. Users are matched by email among the "
-        "members, clients, projects, tasks and tags by name (created when missing). Rows "
-        "already imported are skipped; a bad row is refused alone and listed with its line. "
-        "A run stopped by a restart resumes after its last committed batch. With `dry_run` "
+        "Uploads a file and queues its import, which runs in the background of the server: "
+        "`Location` is the run, whose `status` goes from `queued` through `running` to "
+        "`succeeded` or `failed`, with its counts growing a batch at a time; a run stopped by "
+        "a restart resumes after its last committed batch. Time entries: a Toggl, Clockify "
+        "or Harvest detailed CSV export, or a native CSV export: users by email among the "
+        "members (Harvest's by name, see the docs), clients, projects, tasks and tags by name "
+        "(created when missing). The catalog: Harvest's clients or projects CSV export, or "
+        "Toggl's account data ZIP: clients, projects, tasks, tags and members by name (or "
+        "email), created or brought to what the file states. Rows already imported are "
+        "skipped; a bad row is refused alone and listed with its line (or file and record "
+        "number). With `dry_run` "
         "nothing is written but the run's record, which says what would have happened."
     ),
     responses={
@@ -80,7 +85,9 @@ async def create_import(
     caller: WorkspaceAdmin,
     session: SessionDep,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="The CSV file.")],
+    file: Annotated[
+        UploadFile, File(description="The CSV file, or the ZIP of Toggl's account data.")
+    ],
     format: Annotated[ImportFormat, Form(description="Whose export the file is.")],
     timezone: Annotated[
         Timezone | None, Form(description="Timezone of times without an offset; default: yours.")
@@ -91,6 +98,15 @@ async def create_import(
     create_missing_members: Annotated[
         bool, Form(description="Add people the workspace does not have, instead of failing.")
     ] = False,
+    day_start: Annotated[
+        str,
+        Form(
+            description="Harvest's time report: when each person's first entry of a day "
+            "starts, `HH:MM` in `timezone` (its hours have no clock times).",
+            pattern=DAY_START_PATTERN,
+            examples=["09:00"],
+        ),
+    ] = DEFAULT_DAY_START.isoformat("minutes"),
     dry_run: Annotated[bool, Form(description="Report what would happen; write nothing.")] = False,
 ) -> ImportRunRead:
     if file.size is not None and file.size > settings.import_max_bytes:
@@ -100,6 +116,7 @@ async def create_import(
         timezone=timezone or caller.user.timezone,
         date_order=date_format,
         create_missing_members=create_missing_members,
+        day_start=parse_day_start(day_start),
     )
     run = await queue_upload(
         session, caller, options, file.file, filename=file.filename or "upload.csv", dry_run=dry_run

@@ -5,17 +5,19 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from app.api.auth import Accounts, client_address
-from app.api.deps import CurrentCaller, authenticated_router
+from app.api.deps import CurrentCaller, SessionDep, authenticated_router
 from app.api.etag import editable, respond
 from app.api.problems import responses
 from app.db.models import User
+from app.repositories.users import UserRepository
 from app.schemas.users import PasswordChange, UserRead, UserUpdate
 
 router = authenticated_router("/users/me", "users")
 
 
-async def my_account(caller: CurrentCaller) -> User:
-    return caller.user
+async def my_account(caller: CurrentCaller, session: SessionDep) -> User:
+    """The caller's account to change (the caller holds a plain read of it)."""
+    return await UserRepository(session).get(caller.user_id)
 
 
 MyAccount = Annotated[User, Depends(editable(my_account))]

@@ -21,6 +21,7 @@ from app.api.etag import editable, etag_of
 from app.api.filters import PageParamsDep
 from app.api.problems import responses
 from app.db.models import Workspace
+from app.repositories.standing import WorkspaceRow
 from app.repositories.workspaces import WorkspaceRepository
 from app.schemas.common import Page
 from app.schemas.workspaces import (
@@ -42,13 +43,13 @@ async def new_workspace_service(caller: CurrentCaller, session: SessionDep) -> W
     return WorkspaceService(session, caller)
 
 
-async def workspace_in_path(caller: WorkspaceCaller) -> Workspace:
+async def workspace_in_path(caller: WorkspaceCaller) -> WorkspaceRow:
     return caller.current_workspace()
 
 
 NewWorkspaces = Annotated[WorkspaceService, Depends(new_workspace_service)]
 ThisWorkspace = Annotated[WorkspaceService, Depends(service(WorkspaceService))]
-EditedWorkspace = Annotated[Workspace, Depends(editable(workspace_in_path))]
+EditedWorkspace = Annotated[WorkspaceRow, Depends(editable(workspace_in_path))]
 
 
 def workspace_read(caller: Caller) -> WorkspaceRead:
@@ -118,8 +119,8 @@ async def update_workspace(
     workspace: ThisWorkspace,
     response: Response,
 ) -> WorkspaceRead:
-    await workspace.update(body.model_dump())
-    return respond_with(response, caller)
+    updated = await workspace.update(body.model_dump())
+    return respond_with(response, caller.in_workspace(updated, caller.current_membership()))
 
 
 @workspace_router.delete(

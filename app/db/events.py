@@ -20,6 +20,7 @@ NOTIFY on `NOTIFY_CHANNEL`, delivered to every process when (and only if) it com
 in this process through `take_published` (see `app.db.event_feed`).
 """
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Exists, event, exists, func, insert, inspect
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Exists, bindparam, event, exists, insert, inspect, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.state import InstanceState
@@ -36,8 +37,9 @@ from sqlalchemy.orm.state import InstanceState
 from app.db import webhook_outbox
 from app.db.base import EventSubject
 from app.db.models import Event, EventCounter, Webhook
-from app.db.types import utcnow
-from app.enums import EventOrigin
+from app.db.models.webhook import LIKE_ESCAPE
+from app.db.types import UTCDateTime, utcnow
+from app.enums import DeliveryStatus, EventOrigin
 
 _CONTEXT = "event_context"
 _PENDING = "pending_events"
@@ -275,51 +277,136 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
     for item in pending:
         by_workspace.setdefault(item.workspace_id, []).append(item)
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     now = utcnow()
     unit = context(session)
-    rows = []
-    # The events' numbers in the workspaces with an enabled webhook: only those have
-    # deliveries to queue, so the others skip that statement.
-    subscribed = []
+    on_postgresql = connection.dialect.name == "postgresql"
     # Counters are taken in workspace order, so two transactions cannot deadlock on them.
     for workspace_id in sorted(by_workspace):
         items = by_workspace[workspace_id]
-        fresh = dialect.insert(_COUNTERS).values(
-            workspace_id=workspace_id, last_sequence=len(items)
-        )
-        statement = fresh.on_conflict_do_update(
-            index_elements=[_COUNTERS.c.workspace_id],
-            set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
-        ).returning(_COUNTERS.c.last_sequence, _has_webhooks(workspace_id))
-        if dialect is postgresql:
-            # Rides on this statement: no round trip of its own.
-            statement = statement.returning(func.pg_notify(NOTIFY_CHANNEL, str(workspace_id)))
-        last, has_webhooks = connection.execute(statement).one()[:2]
-        if has_webhooks:
-            subscribed.append((workspace_id, last - len(items) + 1, last))
-        for number, item in enumerate(items, start=last - len(items) + 1):
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "workspace_id": workspace_id,
-                    "sequence": number,
-                    "type": item.type,
-                    "actor_id": unit.actor_id,
-                    "origin": unit.origin,
-                    "request_id": unit.request_id,
-                    "occurred_at": now,
-                    "subject_type": item.subject_type,
-                    "subject_id": item.subject_id,
-                    "user_id": item.user_id,
-                    "project_id": item.project_id,
-                    "data": item.data,
-                }
-            )
-    connection.execute(insert(_EVENTS), rows)
-    if subscribed:
-        webhook_outbox.queue_deliveries(session, connection, subscribed, now)
+        if on_postgresql:
+            for start in range(0, len(items), _PUBLISH_CHUNK):
+                chunk = items[start : start + _PUBLISH_CHUNK]
+                _publish_in_one_statement(session, connection, unit, now, workspace_id, chunk)
+        else:
+            _publish_step_by_step(session, connection, unit, now, workspace_id, items)
     session.info.setdefault(_PUBLISHED, set()).update(by_workspace)
+
+
+# So many events' arrays per statement at most (a bulk change or a restore makes thousands).
+_PUBLISH_CHUNK = 5000
+
+# PostgreSQL numbers, inserts and queues a workspace's events in one round trip: the counter
+# upsert takes the row lock held until commit, the events take the numbers it returns, and
+# each enabled webhook subscribed to an event's type gets its delivery row.
+_PUBLISH_STATEMENT = text(
+    """
+WITH counter AS (
+    INSERT INTO event_counters (workspace_id, last_sequence)
+    VALUES (:workspace_id, :count)
+    ON CONFLICT (workspace_id)
+    DO UPDATE SET last_sequence = event_counters.last_sequence + excluded.last_sequence
+    RETURNING last_sequence
+), numbered AS (
+    INSERT INTO events (id, workspace_id, sequence, type, actor_id, origin, request_id,
+        occurred_at, subject_type, subject_id, user_id, project_id, data)
+    SELECT item.id, :workspace_id, counter.last_sequence - :count + item.ordinal, item.type,
+        :actor_id, :origin, :request_id, :occurred_at, item.subject_type, item.subject_id,
+        item.user_id, item.project_id, CAST(item.data AS jsonb)
+    FROM counter, unnest(
+        CAST(:ids AS uuid[]), CAST(:types AS varchar[]), CAST(:subject_types AS varchar[]),
+        CAST(:subject_ids AS uuid[]), CAST(:user_ids AS uuid[]), CAST(:project_ids AS uuid[]),
+        CAST(:data AS text[])
+    ) WITH ORDINALITY
+        AS item(id, type, subject_type, subject_id, user_id, project_id, data, ordinal)
+    RETURNING id, type
+), queued AS (
+    INSERT INTO webhook_deliveries (webhook_id, id, workspace_id, event_type, status, attempts,
+        next_attempt_at, created_at)
+    SELECT webhook.id, numbered.id, :workspace_id, numbered.type, :pending, 0, :occurred_at,
+        :occurred_at
+    FROM numbered JOIN webhooks AS webhook
+        ON webhook.workspace_id = :workspace_id AND webhook.enabled
+    WHERE EXISTS (
+        SELECT FROM webhook_subscriptions AS subscription
+        WHERE subscription.webhook_id = webhook.id
+            AND numbered.type LIKE subscription.pattern ESCAPE :like_escape
+    )
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM queued), pg_notify(:channel, CAST(:workspace_id AS text))
+"""
+).bindparams(bindparam("occurred_at", type_=UTCDateTime))
+
+
+def _publish_in_one_statement(
+    session: Session,
+    connection: Connection,
+    unit: EventContext,
+    now: datetime,
+    workspace_id: uuid.UUID,
+    items: list[_Pending],
+) -> None:
+    queued = connection.execute(
+        _PUBLISH_STATEMENT,
+        {
+            "workspace_id": workspace_id,
+            "count": len(items),
+            "actor_id": unit.actor_id,
+            "origin": unit.origin.value,
+            "request_id": unit.request_id,
+            "occurred_at": now,
+            "pending": DeliveryStatus.PENDING.value,
+            "like_escape": LIKE_ESCAPE,
+            "channel": NOTIFY_CHANNEL,
+            "ids": [uuid.uuid4() for _ in items],
+            "types": [item.type for item in items],
+            "subject_types": [item.subject_type for item in items],
+            "subject_ids": [item.subject_id for item in items],
+            "user_ids": [item.user_id for item in items],
+            "project_ids": [item.project_id for item in items],
+            "data": [json.dumps(item.data) for item in items],
+        },
+    ).scalar_one()
+    if queued:
+        webhook_outbox.wake_after_commit(session)
+
+
+def _publish_step_by_step(
+    session: Session,
+    connection: Connection,
+    unit: EventContext,
+    now: datetime,
+    workspace_id: uuid.UUID,
+    items: list[_Pending],
+) -> None:
+    fresh = sqlite.insert(_COUNTERS).values(workspace_id=workspace_id, last_sequence=len(items))
+    statement = fresh.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.workspace_id],
+        set_={"last_sequence": _COUNTERS.c.last_sequence + len(items)},
+    ).returning(_COUNTERS.c.last_sequence, _has_webhooks(workspace_id))
+    last, has_webhooks = connection.execute(statement).one()
+    first = last - len(items) + 1
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "workspace_id": workspace_id,
+            "sequence": number,
+            "type": item.type,
+            "actor_id": unit.actor_id,
+            "origin": unit.origin,
+            "request_id": unit.request_id,
+            "occurred_at": now,
+            "subject_type": item.subject_type,
+            "subject_id": item.subject_id,
+            "user_id": item.user_id,
+            "project_id": item.project_id,
+            "data": item.data,
+        }
+        for number, item in enumerate(items, start=first)
+    ]
+    connection.execute(insert(_EVENTS), rows)
+    if has_webhooks:
+        webhook_outbox.queue_deliveries(session, connection, [(workspace_id, first, last)], now)
 
 
 def take_published(session: Session) -> set[uuid.UUID]:

@@ -60,9 +60,10 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None:
+            # Work that only reads has nothing to commit: closing ends its transaction.
+            if exc_type is None and not self._read_only:
                 await self.session.commit()
-            else:
+            elif exc_type is not None:
                 await self.session.rollback()
         finally:
             await self.session.close()

@@ -59,6 +59,8 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?$", re.IGNO
 def parse_row(
     row: RawRow, source: ImportFormat, zone: ZoneInfo, date_order: DateOrder
 ) -> ParsedEntry:
+    if row.problem is not None:
+        raise RowError(row.problem)
     values = row.values
     if source is ImportFormat.NATIVE_CSV:
         # Every text the exporter kept from reading as a formula, back as it was.

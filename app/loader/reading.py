@@ -33,7 +33,14 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "tags": ("tags", "tag"),
     "rate": ("billable rate", "hourly rate", "rate", "hourly_rate_cents"),
 }
-_BY_HEADER = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+def header_names(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Our name for each column name of `aliases` (our name: the exports' names)."""
+    return {alias: name for name, names in aliases.items() for alias in names}
+
+
+_BY_HEADER = header_names(HEADER_ALIASES)
 # "Amount (USD)", "Billable Rate (EUR)", "Amount ()": the currency is not part of the name.
 _CURRENCY = re.compile(r"\s*\([a-z]{0,3}\)\s*$")
 
@@ -46,18 +53,21 @@ class UnreadableFile(Exception):
 class RawRow:
     line: int
     values: dict[str, str]
+    # Why the row cannot be imported, when a step before parsing found out already.
+    problem: str | None = None
 
 
-def normalize_header(header: str) -> str | None:
+def normalize_header(header: str, by_header: dict[str, str] = _BY_HEADER) -> str | None:
     """Our name for an export's column, or None for a column we do not use."""
     cleaned = " ".join(header.strip().lower().split())
-    if cleaned in _BY_HEADER:
-        return _BY_HEADER[cleaned]
-    return _BY_HEADER.get(_CURRENCY.sub("", cleaned))
+    if cleaned in by_header:
+        return by_header[cleaned]
+    return by_header.get(_CURRENCY.sub("", cleaned))
 
 
-def read_rows(stream: BinaryIO) -> Iterator[RawRow]:
-    """Each data row with the line it starts on (the header is line 1), keyed by our names."""
+def read_rows(stream: BinaryIO, by_header: dict[str, str] = _BY_HEADER) -> Iterator[RawRow]:
+    """Each data row with the line it starts on (the header is line 1), keyed by our names
+    (`by_header`: the time entry exports' columns unless a format has its own)."""
     text = codecs.getreader("utf-8-sig")(stream, errors="strict")
     try:
         first_line = text.readline()
@@ -67,7 +77,7 @@ def read_rows(stream: BinaryIO) -> Iterator[RawRow]:
         raise UnreadableFile("The file is empty or has no header line.")
     delimiter = max(DELIMITERS, key=first_line.count)
     header = next(csv.reader([first_line], delimiter=delimiter))
-    names = [normalize_header(column) for column in header]
+    names = [normalize_header(column, by_header) for column in header]
     if not any(names):
         raise UnreadableFile("The header names none of the columns this format needs.")
     reader = csv.reader(_lines(text), delimiter=delimiter)

@@ -1,31 +1,40 @@
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, or_, select, update
 
-from app.db.models import ApiToken, Membership, User, Workspace
+from app.db.models import ApiToken, User
 from app.db.types import utcnow
 from app.repositories.base import Repository
-from app.repositories.memberships import with_standing
+from app.repositories.standing import Standing, standing_of, standing_statement
 from app.security import API_TOKEN_PREFIX, new_secret_token, token_digest
 
 # Enough of the secret to recognize a token by in a list, far too little to guess the rest.
 DISPLAY_PREFIX_LENGTH = 12
 
 # Built once, so that each request reuses the statement's cache key and compiled form.
+_TOKENS, _USERS = ApiToken.__table__, User.__table__
 _LIVE_TOKEN = (
-    select(ApiToken, User)
-    .join(User, User.id == ApiToken.user_id)
+    select(_TOKENS.c.id.label("token_id"), _TOKENS.c.last_used_at.label("token_last_used_at"))
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     .where(
-        ApiToken.token_hash == bindparam("token_hash"),
-        ApiToken.revoked_at.is_(None),
-        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
-        User.is_active.is_(True),
-        User.deleted_at.is_(None),
+        _TOKENS.c.token_hash == bindparam("token_hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        or_(_TOKENS.c.expires_at.is_(None), _TOKENS.c.expires_at > bindparam("now")),
+        _USERS.c.is_active.is_(True),
+        _USERS.c.deleted_at.is_(None),
     )
 )
-_LIVE_TOKEN_ALONE = with_standing(_LIVE_TOKEN, User.id, None)
-_LIVE_TOKEN_IN_WORKSPACE = with_standing(_LIVE_TOKEN, User.id, bindparam("workspace_id"))
+_LIVE_TOKEN_ALONE = standing_statement(_LIVE_TOKEN, None)
+_LIVE_TOKEN_IN_WORKSPACE = standing_statement(_LIVE_TOKEN, bindparam("workspace_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveToken:
+    id: uuid.UUID
+    last_used_at: datetime | None
+    standing: Standing
 
 
 class ApiTokenRepository(Repository[ApiToken]):
@@ -34,17 +43,19 @@ class ApiTokenRepository(Repository[ApiToken]):
 
     async def find_live(
         self, secret: str, now: datetime, workspace_id: uuid.UUID | None
-    ) -> tuple[ApiToken, User, Membership | None, Workspace | None] | None:
-        """The token with this secret, neither revoked nor expired, its active user, and
+    ) -> LiveToken | None:
+        """The token with this secret, neither revoked nor expired, with its active user and
         their standing in the workspace `workspace_id`."""
         values = {"token_hash": token_digest(secret), "now": now}
         if workspace_id is None:
-            result = await self.session.execute(_LIVE_TOKEN_ALONE, values)
+            result = await self.read(_LIVE_TOKEN_ALONE, values)
         else:
             values["workspace_id"] = workspace_id
-            result = await self.session.execute(_LIVE_TOKEN_IN_WORKSPACE, values)
+            result = await self.read(_LIVE_TOKEN_IN_WORKSPACE, values)
         row = result.first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        if row is None:
+            return None
+        return LiveToken(row.token_id, row.token_last_used_at, standing_of(row))
 
     async def is_live(self, token_id: uuid.UUID, now: datetime) -> bool:
         """Whether the token is neither revoked nor expired."""

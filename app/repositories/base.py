@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import Base, SoftDeleteMixin
+from app.db.connection import connection_of
 from app.db.integrity import Violation, describe
 from app.db.types import utcnow
 from app.errors import Duplicate, InvalidInput, NotFound, ReferenceMissing, StaleVersion
@@ -45,7 +46,7 @@ class Repository(Generic[M]):
         """Run a Core statement over table columns on the unit of work's connection, for
         plain rows: no ORM compilation, identity map or object loading on the way. Reads
         that render rows (not objects a write changes) go this way."""
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         return await connection.execute(statement, parameters)
 
     async def get_or_none(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.connection import connection_of
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, TimeEntry
 from app.enums import ProjectVisibility
 from app.repositories.projects import tracked
@@ -107,7 +108,7 @@ class EntryReferenceRepository:
         self.workspace_id = workspace_id
 
     async def _read(self, statement: Any, **parameters: Any) -> Any:
-        connection = await self.session.connection()
+        connection = await connection_of(self.session)
         return await connection.execute(
             statement, {"workspace_id": self.workspace_id, **parameters}
         )

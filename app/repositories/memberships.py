@@ -1,36 +1,14 @@
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, null
+from sqlalchemy import Select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db.models import Membership, User, Workspace
+from app.db.models import Membership, User
 from app.pagination import SortKey
 from app.repositories.base import ScopedRepository
 
 BY_JOINING_ORDER = SortKey(Membership.created_at, Membership.id)
-
-
-def with_standing(
-    statement: Select[Any],
-    user_id: ColumnElement[uuid.UUID],
-    workspace_id: ColumnElement[uuid.UUID] | None,
-) -> Select[Any]:
-    """`statement` with two more columns: the user's membership in the workspace
-    `workspace_id` and that workspace while it is live; None and None otherwise."""
-    if workspace_id is None:
-        return statement.add_columns(null(), null())
-    return (
-        statement.add_columns(Membership, Workspace)
-        .outerjoin(
-            Membership,
-            and_(Membership.user_id == user_id, Membership.workspace_id == workspace_id),
-        )
-        .outerjoin(
-            Workspace, and_(Workspace.id == Membership.workspace_id, Workspace.deleted_at.is_(None))
-        )
-    )
 
 
 class MembershipRepository(ScopedRepository[Membership]):

@@ -2,16 +2,17 @@ import uuid
 
 from sqlalchemy import bindparam, select
 
-from app.db.models import Membership, User, Workspace
+from app.db.models import User
 from app.repositories.base import Repository
-from app.repositories.memberships import with_standing
+from app.repositories.standing import Standing, standing_of, standing_statement, users_table_select
 
+_USERS = User.__table__
 # Built once, so that each request reuses the statement's cache key and compiled form.
-_ACTIVE_USER = select(User).where(
-    User.id == bindparam("user_id"), User.is_active.is_(True), User.deleted_at.is_(None)
+_ACTIVE_USER = users_table_select().where(
+    _USERS.c.id == bindparam("user_id"), _USERS.c.is_active.is_(True), _USERS.c.deleted_at.is_(None)
 )
-_ACTIVE_USER_ALONE = with_standing(_ACTIVE_USER, User.id, None)
-_ACTIVE_USER_IN_WORKSPACE = with_standing(_ACTIVE_USER, User.id, bindparam("workspace_id"))
+_ACTIVE_USER_ALONE = standing_statement(_ACTIVE_USER, None)
+_ACTIVE_USER_IN_WORKSPACE = standing_statement(_ACTIVE_USER, bindparam("workspace_id"))
 
 
 class UserRepository(Repository[User]):
@@ -35,13 +36,13 @@ class UserRepository(Repository[User]):
 
     async def get_active(
         self, user_id: uuid.UUID, workspace_id: uuid.UUID | None
-    ) -> tuple[User, Membership | None, Workspace | None] | None:
+    ) -> Standing | None:
         """The active user by id, with their standing in the workspace `workspace_id`."""
         if workspace_id is None:
-            result = await self.session.execute(_ACTIVE_USER_ALONE, {"user_id": user_id})
+            result = await self.read(_ACTIVE_USER_ALONE, {"user_id": user_id})
         else:
-            result = await self.session.execute(
+            result = await self.read(
                 _ACTIVE_USER_IN_WORKSPACE, {"user_id": user_id, "workspace_id": workspace_id}
             )
         row = result.first()
-        return (row[0], row[1], row[2]) if row else None
+        return standing_of(row) if row else None

@@ -11,7 +11,14 @@ from app.schemas.common import ReadSchema, examples
 class ImportRowError(BaseModel):
     """A row that was refused."""
 
-    line: int = Field(description="The file's line the refused row starts on.")
+    file: str | None = Field(
+        default=None,
+        description="The file of an archive the refused record is in; null for a CSV file.",
+    )
+    line: int = Field(
+        description="The CSV line the refused row starts on, or the record's number (from 1) "
+        "in `file`; 0: the whole file."
+    )
     reason: str = Field(description="Why it was refused.")
 
 

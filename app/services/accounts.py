@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import ApiToken, Membership, User, Workspace
+from app.db.models import ApiToken, User
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
 from app.enums import AttemptKind
@@ -17,6 +17,7 @@ from app.errors import Forbidden, NotAuthenticated, NotFound, TooManyAttempts
 from app.repositories.api_tokens import ApiTokenRepository
 from app.repositories.attempt_counters import AttemptCounterRepository, Count
 from app.repositories.refresh_tokens import RefreshTokenRepository
+from app.repositories.standing import Standing
 from app.repositories.users import UserRepository
 from app.security import (
     API_TOKEN_PREFIX,
@@ -93,7 +94,7 @@ class AccountService:
     ) -> None:
         """A check of the current password counts as a sign-in attempt. On success every
         access, refresh and API token issued so far stops working."""
-        user = caller.user
+        user = await self.users.get(caller.user_id)
         await self._count_sign_in(user.email, client_ip)
         if not await verify_password(user.password_hash, current):
             raise Forbidden("The current password is not correct.")
@@ -266,27 +267,24 @@ async def authenticate(
         raise NotAuthenticated("Not authenticated.")
     if bearer.startswith(API_TOKEN_PREFIX):
         now = utcnow()
-        found = await ApiTokenRepository(uow.session).find_live(bearer, now, workspace_id)
-        if found is None:
+        token = await ApiTokenRepository(uow.session).find_live(bearer, now, workspace_id)
+        if token is None:
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
-        token, user, membership, workspace = found
         if token.last_used_at is None or token.last_used_at <= now - LAST_USED_PRECISION:
             # Its own short transaction, so that reads stay reads.
             token_id = token.id
             uow.keep_regardless(
                 lambda session: ApiTokenRepository(session).record_use(token_id, now)
             )
-        caller = Caller(user, SignIn.API_TOKEN, api_token_id=token.id)
-        return _standing(caller, membership, workspace, workspace_id)
+        return _caller(token.standing, SignIn.API_TOKEN, workspace_id, api_token_id=token.id)
     try:
         claims = decode_access_token(bearer, secret_key=settings.secret_key)
     except InvalidToken as exc:
         raise NotAuthenticated("The access token is invalid or expired.") from exc
-    found_user = await UserRepository(uow.session).get_active(claims.user_id, workspace_id)
-    if found_user is None or found_user[0].token_generation != claims.token_generation:
+    standing = await UserRepository(uow.session).get_active(claims.user_id, workspace_id)
+    if standing is None or standing.user.token_generation != claims.token_generation:
         raise NotAuthenticated("The access token is no longer valid.")
-    user, membership, workspace = found_user
-    return _standing(Caller(user, SignIn.SESSION), membership, workspace, workspace_id)
+    return _caller(standing, SignIn.SESSION, workspace_id)
 
 
 @dataclass(frozen=True)
@@ -320,25 +318,27 @@ async def authenticate_again(uow: UnitOfWork, credential: Credential) -> Caller:
         credential.api_token_id, utcnow()
     ):
         raise NotAuthenticated("The API token is invalid, expired or revoked.")
-    found = await UserRepository(uow.session).get_active(
+    standing = await UserRepository(uow.session).get_active(
         credential.user_id, credential.workspace_id
     )
-    if found is None or found[0].token_generation != credential.token_generation:
+    if standing is None or standing.user.token_generation != credential.token_generation:
         raise NotAuthenticated("The access token is no longer valid.")
-    user, membership, workspace = found
     signed_in_with = SignIn.SESSION if credential.api_token_id is None else SignIn.API_TOKEN
-    caller = Caller(user, signed_in_with, api_token_id=credential.api_token_id)
-    return _standing(caller, membership, workspace, credential.workspace_id)
+    return _caller(
+        standing, signed_in_with, credential.workspace_id, api_token_id=credential.api_token_id
+    )
 
 
-def _standing(
-    caller: Caller,
-    membership: Membership | None,
-    workspace: Workspace | None,
+def _caller(
+    standing: Standing,
+    signed_in_with: SignIn,
     workspace_id: uuid.UUID | None,
+    *,
+    api_token_id: uuid.UUID | None = None,
 ) -> Caller:
+    caller = Caller(standing.user, signed_in_with, api_token_id=api_token_id)
     if workspace_id is None:
         return caller
-    if membership is None or workspace is None:
+    if standing.membership is None or standing.workspace is None:
         raise NotFound("Workspace not found.")
-    return caller.in_workspace(workspace, membership)
+    return caller.in_workspace(standing.workspace, standing.membership)

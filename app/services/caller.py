@@ -4,8 +4,9 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from app.db.models import Membership, User, Workspace
+from app.db.models import Membership, Workspace
 from app.enums import Role
+from app.repositories.standing import MembershipRow, UserRow, WorkspaceRow
 
 
 class SignIn(StrEnum):
@@ -30,15 +31,19 @@ class Caller:
     """The user behind a request and, inside a workspace, their membership in it.
 
     Built by authentication; `in_workspace` is the only way to give it a workspace, so a
-    caller's standing is assembled in one place.
+    caller's standing is assembled in one place. It holds plain rows, read once: given ORM
+    objects, it keeps their values, never the objects.
     """
 
-    user: User
+    user: UserRow
     signed_in_with: SignIn
-    workspace: Workspace | None = None
-    membership: Membership | None = None
+    workspace: WorkspaceRow | None = None
+    membership: MembershipRow | None = None
     # The personal API token presented, when the caller signed in with one.
     api_token_id: uuid.UUID | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user", UserRow.of(self.user))
 
     @property
     def user_id(self) -> uuid.UUID:
@@ -48,16 +53,20 @@ class Caller:
     def role(self) -> Role | None:
         return self.membership.role if self.membership is not None else None
 
-    def in_workspace(self, workspace: Workspace, membership: Membership) -> "Caller":
-        return replace(self, workspace=workspace, membership=membership)
+    def in_workspace(
+        self, workspace: Workspace | WorkspaceRow, membership: Membership | MembershipRow
+    ) -> "Caller":
+        return replace(
+            self, workspace=WorkspaceRow.of(workspace), membership=MembershipRow.of(membership)
+        )
 
-    def current_workspace(self) -> Workspace:
+    def current_workspace(self) -> WorkspaceRow:
         """The workspace this caller acts in; only workspace-bound services ask."""
         if self.workspace is None:
             raise LookupError("this caller acts in no workspace")
         return self.workspace
 
-    def current_membership(self) -> Membership:
+    def current_membership(self) -> MembershipRow:
         if self.membership is None:
             raise LookupError("this caller acts in no workspace")
         return self.membership

@@ -17,12 +17,11 @@ with `executemany` (`StatementWriter`); both behind the same checks.
 
 import asyncio
 import hashlib
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from itertools import islice
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -47,17 +46,19 @@ from app.db.models import (
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
-from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus, Role
+from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus
 from app.errors import Conflict, PeriodLocked
+from app.loader import harvest
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
 from app.repositories.import_runs import ImportQueue, ImportRunRepository
 from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
-from app.security import hash_password
 from app.services import closed_time, policies
 from app.services.caller import Caller
+from app.services.catalog_imports import CatalogImport
 from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
+from app.services.placeholders import add_placeholder
 from app.services.progress import Share, Targets, record_crossings
 
 # Rows committed at a time (the `import_batch_rows` setting's default).
@@ -74,6 +75,8 @@ class ImportOptions:
     timezone: str
     date_order: DateOrder = DateOrder.MONTH_FIRST
     create_missing_members: bool = False
+    # When a day's first entry starts, in formats with hours but no clock times (Harvest).
+    day_start: time = harvest.DEFAULT_DAY_START
 
     def stored(self) -> dict[str, Any]:
         """As a run keeps them, to resume with the same."""
@@ -81,15 +84,24 @@ class ImportOptions:
             "timezone": self.timezone,
             "date_format": self.date_order.value,
             "create_missing_members": self.create_missing_members,
+            **(
+                {"day_start": self.day_start.isoformat("minutes")}
+                if self.source is ImportFormat.HARVEST_CSV
+                else {}
+            ),
         }
 
     @classmethod
     def of(cls, run: ImportRun) -> "ImportOptions":
+        day_start = run.options.get("day_start")
         return cls(
             source=run.format,
             timezone=run.options["timezone"],
             date_order=DateOrder(run.options["date_format"]),
             create_missing_members=run.options["create_missing_members"],
+            day_start=harvest.DEFAULT_DAY_START
+            if day_start is None
+            else harvest.parse_day_start(day_start),
         )
 
 
@@ -101,10 +113,12 @@ class ImportReport:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def fail(self, line: int, reason: str) -> None:
+    def fail(self, line: int, reason: str, *, file: str | None = None) -> None:
+        """Count a refused row (or record: `file` names the file of an archive it is in)."""
         self.failed += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"line": line, "reason": reason})
+            where = {"line": line} if file is None else {"file": file, "line": line}
+            self.errors.append({**where, "reason": reason})
 
     @classmethod
     def of(cls, run: ImportRun) -> "ImportReport":
@@ -412,25 +426,10 @@ class ImportEngine:
                 )
 
     async def _placeholder_member(self, email: str) -> _Member | None:
-        """A member for an email no account has, created inactive (it can sign in once given
-        a password). An existing account joins only by accepting an invitation: its rows
-        fail like those of any other non-member."""
-        taken = select(User.id).where(User.email == email)
-        if (await self.session.scalars(taken)).first() is not None:
-            return None
-        user = User(
-            email=email,
-            full_name=email.split("@")[0],
-            password_hash=await hash_password(secrets.token_urlsafe(32)),
-            is_active=False,
+        membership = await add_placeholder(
+            self.session, self.workspace.id, email, email.split("@")[0]
         )
-        self.session.add(user)
-        await self.session.flush()
-        self.session.add(
-            Membership(workspace_id=self.workspace.id, user_id=user.id, role=Role.MEMBER)
-        )
-        await self.session.flush()
-        return _Member(user.id, None)
+        return _Member(membership.user_id, None) if membership is not None else None
 
     async def _project(self, name: str, client_name: str) -> Project:
         key = name.casefold()
@@ -818,16 +817,15 @@ async def carry_out(
     batch_rows: int,
     lease: timedelta,
 ) -> RunOutcome:
-    """Import `stream` for `run`, which this attempt holds: each batch is committed with
-    the run's counts and last line and a renewed lease, and the lines up to the last
-    committed one are skipped. A dry run is one transaction rolled back at the end. The
+    """Import `stream` for `run`, which this attempt holds: each batch of time entries is
+    committed with the run's counts and last line and a renewed lease, and the lines up to
+    the last committed one are skipped. A dry run is one transaction rolled back at the end,
+    and so is a catalog. The
     run's end (succeeded, or failed on a file that cannot be read) and `import.completed`
     are left for the unit of work's commit; a stored upload is dropped with them."""
     session = uow.session
     queue = ImportQueue(session)
-    engine = ImportEngine(
-        session, caller, ImportOptions.of(run), run_id=run.id, batch_rows=batch_rows
-    )
+    options = ImportOptions.of(run)
     report = ImportReport.of(run)
 
     async def checkpoint(report: ImportReport, line: int) -> None:
@@ -839,13 +837,19 @@ async def carry_out(
     changes: dict[str, Any]
     unreadable = None
     try:
-        if run.dry_run:
+        if run.dry_run or options.source.is_catalog:
+            # A catalog's few hundred records are one transaction too.
             async with session.begin_nested() as attempt:
-                report = await engine.run(read_rows(stream))
-                await attempt.rollback()
+                report = await import_stream(
+                    session, caller, options, stream, run_id=run.id, batch_rows=batch_rows
+                )
+                if run.dry_run:
+                    await attempt.rollback()
         else:
+            engine = ImportEngine(session, caller, options, run_id=run.id, batch_rows=batch_rows)
+            rows = await _entry_rows(session, caller, options, stream)
             report = await engine.run(
-                read_rows(stream), report=report, after_line=run.last_line, checkpoint=checkpoint
+                rows, report=report, after_line=run.last_line, checkpoint=checkpoint
             )
     except UnreadableFile as exc:
         # Between batches: what the committed ones wrote stays, and is counted.
@@ -860,3 +864,48 @@ async def carry_out(
     if run.file_bytes is not None:
         await queue.drop_file(run.id)
     return RunOutcome(report, unreadable)
+
+
+async def import_stream(
+    session: AsyncSession,
+    caller: Caller,
+    options: ImportOptions,
+    stream: BinaryIO,
+    *,
+    run_id: uuid.UUID | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportReport:
+    """Import a file of any format in the session's transaction: a catalog's records, or
+    time entries through the engine."""
+    if options.source.is_catalog:
+        report = ImportReport()
+        await CatalogImport(session, caller, options, run_id=run_id).run(stream, report)
+        return report
+    engine = ImportEngine(session, caller, options, run_id=run_id, batch_rows=batch_rows)
+    rows = await _entry_rows(session, caller, options, stream)
+    return await engine.run(rows)
+
+
+async def _entry_rows(
+    session: AsyncSession, caller: Caller, options: ImportOptions, stream: BinaryIO
+) -> Iterator[RawRow]:
+    """The file's rows in the columns `parse_row` reads."""
+    if options.source is not ImportFormat.HARVEST_CSV:
+        return read_rows(stream)
+    workspace = caller.current_workspace()
+    members = await session.execute(
+        select(User.email, User.full_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace.id)
+    )
+    people = harvest.People(
+        (harvest.Member(email, name) for email, name in members),
+        workspace.id.hex[:12],
+        options.create_missing_members,
+    )
+    return harvest.time_report_rows(
+        read_rows(stream, harvest.TIME_REPORT_COLUMNS),
+        people,
+        day_start=options.day_start,
+        currency=workspace.currency,
+    )

@@ -92,8 +92,9 @@ async def open_shared_report(
     standing = await UserRepository(uow.session).get_active(
         share.created_by_user_id, share.workspace_id
     )
-    if standing is None or standing[1] is None or standing[2] is None:
+    if standing is None or standing.membership is None or standing.workspace is None:
         raise NotFound(NOT_FOUND)  # the sharer left, or the workspace is gone
-    user, membership, workspace = standing
-    caller = Caller(user, SignIn.SHARED_LINK).in_workspace(workspace, membership)
+    caller = Caller(standing.user, SignIn.SHARED_LINK).in_workspace(
+        standing.workspace, standing.membership
+    )
     return share, caller

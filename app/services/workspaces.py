@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Invitation, Membership, Workspace
+from app.db.models import Invitation, Membership, User, Workspace
 from app.db.types import utcnow
 from app.enums import InvitationStatus, Role
 from app.errors import Conflict, InvalidInput
@@ -24,6 +24,7 @@ from app.repositories.invitations import InvitationRepository, ReceivedInvitatio
 from app.repositories.memberships import MembershipRepository
 from app.repositories.project_members import ProjectMemberRepository
 from app.repositories.time_entries import RunningEntryRepository, TimeEntryRepository
+from app.repositories.users import UserRepository
 from app.repositories.workspaces import WorkspaceRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
@@ -45,13 +46,21 @@ class WorkspaceService:
         """A new workspace owned by the caller; returns the caller standing in it."""
         workspace = await self.workspaces.create(owner_user_id=self.caller.user_id, **values)
         membership = await MembershipRepository(self.session, workspace.id).add(
-            self.caller.user, role=Role.OWNER
+            await self._account(), role=Role.OWNER
         )
         return self.caller.in_workspace(workspace, membership)
 
+    async def _account(self) -> User:
+        """The caller's account as a row to link to (the caller holds a plain read of it)."""
+        return await UserRepository(self.session).get(self.caller.user_id)
+
+    async def _workspace(self) -> Workspace:
+        """The caller's workspace to change (the caller holds a plain read of it)."""
+        return await self.workspaces.get(self.caller.current_workspace().id)
+
     async def update(self, changes: dict[str, Any]) -> Workspace:
         policies.require_admin(self.caller)
-        workspace = self.caller.current_workspace()
+        workspace = await self._workspace()
         if "locked_before" in changes and changes["locked_before"] != workspace.locked_before:
             await self._close_time_before(changes["locked_before"])
         return await self.workspaces.update(workspace, changes)
@@ -75,19 +84,19 @@ class WorkspaceService:
 
     async def delete(self) -> None:
         policies.require_owner(self.caller)
-        await self.workspaces.soft_delete(self.caller.current_workspace())
+        await self.workspaces.soft_delete(await self._workspace())
 
     async def transfer_ownership(self, user_id: uuid.UUID) -> Caller:
         """Make another member the owner; the caller stays on as an admin."""
         policies.require_owner(self.caller)
-        workspace = self.caller.current_workspace()
+        workspace = await self._workspace()
         members = MembershipRepository(self.session, workspace.id)
         successor = await members.find_by_user(user_id)
         if successor is None or successor.user_id == self.caller.user_id:
             raise InvalidInput(
                 "The new owner must be another member of the workspace.", field="user_id"
             )
-        previous = self.caller.current_membership()
+        previous = await members.get(self.caller.current_membership().id)
         # The previous owner steps down first: the index allows one owner at a time.
         await members.update(previous, {"role": Role.ADMIN})
         await members.update(successor, {"role": Role.OWNER})
@@ -176,7 +185,9 @@ class WorkspaceService:
         # Answered first: a revocation that landed meanwhile fails this acceptance whole.
         await self._answer(received, invitation, InvitationStatus.ACCEPTED)
         membership = await members.add(
-            self.caller.user, role=invitation.role, hourly_rate_cents=invitation.hourly_rate_cents
+            await self._account(),
+            role=invitation.role,
+            hourly_rate_cents=invitation.hourly_rate_cents,
         )
         return self.caller.in_workspace(invitation.workspace, membership)
 

@@ -1,0 +1,27 @@
+"""The connection a session's transaction runs on, looked up once per transaction.
+
+Core reads run on it directly. Asking the session each time costs a trip through its
+transaction bookkeeping and a greenlet switch per statement; the connection cannot change
+until the transaction ends, so it is kept until then.
+"""
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+_CONNECTION = "transaction_connection"
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection:
+    found: AsyncConnection | None = session.info.get(_CONNECTION)
+    if found is None:
+        found = session.info[_CONNECTION] = await session.connection()
+    return found
+
+
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTION, None)
+
+
+event.listen(Session, "after_transaction_end", _forget)
