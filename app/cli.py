@@ -50,6 +50,7 @@ from app.schemas.report_documents import REPORT_QUERIES, DetailedFormat, Detaile
 from app.schemas.users import UserCreate
 from app.seed import DEMO_PASSWORD, seed_demo
 from app.services.accounts import AccountService
+from app.services.archive import ArchiveError, export_workspace, read_archive
 from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
 from app.services.imports import (
@@ -60,6 +61,7 @@ from app.services.imports import (
     command_run,
     import_stream,
 )
+from app.services.restore import RestoreOptions, RestoreReport, choose_owner, restore_workspace
 
 T = TypeVar("T")
 
@@ -68,12 +70,16 @@ db_cli = typer.Typer(help="Migrate, reset and seed the database.", no_args_is_he
 users_cli = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 events_cli = typer.Typer(help="The record of every change.", no_args_is_help=True)
 webhooks_cli = typer.Typer(help="Send webhooks.", no_args_is_help=True)
+workspace_cli = typer.Typer(
+    help="Move a whole workspace: its full export, and its restore here.", no_args_is_help=True
+)
 report_cli = typer.Typer(help="Reports as files, on standard output.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(events_cli, name="events")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(webhooks_cli, name="webhooks")
+cli.add_typer(workspace_cli, name="workspace")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -734,6 +740,102 @@ def _print_report(report: ImportReport, *, dry_run: bool) -> None:
         for error in report.errors:
             failed.add_row(str(error["line"]), error["reason"])
         console.print(failed)
+
+
+@workspace_cli.command("export")
+def workspace_export(
+    workspace: Annotated[uuid.UUID, typer.Option(help="The workspace's id.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="Write here, not to standard output."),
+    ] = None,
+) -> None:
+    """Write a workspace's full export (a ZIP) to standard output or to --output."""
+    settings = _settings()
+
+    async def run() -> bool:
+        engine = create_engine(settings)
+        sessions = create_sessions(engine, pgbouncer=settings.db_pgbouncer)
+        try:
+            async with sessions.reading() as session:
+                if await WorkspaceRepository(session).get_or_none(workspace) is None:
+                    return False
+            target = output.open("wb") if output is not None else sys.stdout.buffer
+            try:
+                async for chunk in export_workspace(sessions, workspace):
+                    target.write(chunk)
+                target.flush()
+            except BaseException:
+                if output is not None:  # no half archive left behind
+                    target.close()
+                    output.unlink(missing_ok=True)
+                raise
+            finally:
+                if output is not None:
+                    target.close()
+            return True
+        finally:
+            await engine.dispose()
+
+    _write_for_workspace(run, workspace)
+
+
+@workspace_cli.command("import")
+def workspace_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Email of the owner, if the exported owner has no account here."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The new workspace's name.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Check and count; write nothing.")] = False,
+) -> None:
+    """Restore a full export into a new workspace. People are matched by email; people
+    without an account here get an inactive placeholder account."""
+    settings = _settings()
+
+    async def run(uow: UnitOfWork) -> RestoreReport:
+        with file.open("rb") as stream:
+            archive = await read_archive(stream)
+            new_owner = await choose_owner(uow.session, archive, owner)
+            options = RestoreOptions(owner=new_owner, enrol_accounts=True, name=name)
+            return await restore_workspace(uow.session, archive, options, dry_run=dry_run)
+
+    try:
+        report = _in_unit_of_work(run, settings)
+    except ArchiveError as exc:
+        err_console.print(
+            f"[red]{file}: the archive cannot be restored; nothing was written.[/red]"
+        )
+        for problem in exc.problems:
+            _, name_in_archive, line = problem.field
+            where = f"{name_in_archive}:{line}" if line else name_in_archive
+            err_console.print(f"  {where}: {problem.message}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    _print_restore(report, dry_run=dry_run)
+
+
+def _print_restore(report: RestoreReport, *, dry_run: bool) -> None:
+    if not report.created:
+        console.print(
+            f"This archive was restored here before, into workspace {report.workspace_id}; "
+            "nothing was written."
+        )
+        return
+    title = "Dry run: nothing was written" if dry_run else f"Restored {report.workspace_id}"
+    summary = Table(title=title)
+    summary.add_column("kind")
+    summary.add_column("records", justify="right")
+    for kind, count in report.counts.items():
+        summary.add_row(kind, str(count))
+    console.print(summary)
+    console.print(
+        f"{report.placeholders} placeholder accounts made, {report.remapped} ids replaced "
+        "because they were taken here."
+    )
 
 
 def main() -> None:

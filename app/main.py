@@ -15,6 +15,7 @@ from app.api.health import router as health_router
 from app.api.imports import upload_body_limit
 from app.api.problems import install_error_handlers
 from app.api.router import API_ROUTERS, mount
+from app.api.workspace_archive import restore_body_limit
 from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
@@ -104,7 +105,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def request_body_limit(scope: Scope) -> int:
     """Bytes a request's body may hold: the settings of the app serving it decide."""
     settings: Settings = scope["app"].state.settings
-    upload = upload_body_limit(scope["method"], scope["path"], settings)
+    method, path = scope["method"], scope["path"]
+    upload = upload_body_limit(method, path, settings) or restore_body_limit(method, path, settings)
     return settings.request_max_bytes if upload is None else upload
 
 

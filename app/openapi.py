@@ -11,7 +11,9 @@ shares, so a route added later follows them without declaring anything:
 - enums carry their Python member names (`x-enum-varnames`), e.g. `START_AT_DESC`;
 - `readOnly` is dropped (generators would add unused `*Writable` types);
 - a path parameter or property `<noun>_id`, and the columns every row has, are described
-  where nothing more specific is said.
+  where nothing more specific is said;
+- path parameters come first, in the order the path names them (generated clients take
+  them positionally), whichever dependency declares them.
 """
 
 import enum
@@ -98,6 +100,9 @@ def shape(document: Json) -> Json:
     schemas.pop("ValidationError", None)
     components["headers"] = HEADERS
     operations = [op for item in document["paths"].values() for op in item.values()]
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            _order_parameters(path, operation)
     for operation in operations:
         if "requestBody" in operation:
             # The body size limit (`app.api.edge`) answers before any route does.
@@ -133,6 +138,16 @@ def _shape_responses(operation: Json, schemas: Json) -> None:
             names = ("ETag",) if VERSION_PROPERTY in target.get("properties", {}) else ()
         for name in names:
             response.setdefault("headers", {})[name] = {"$ref": f"#/components/headers/{name}"}
+
+
+def _order_parameters(path: str, operation: Json) -> None:
+    def place(parameter: Json) -> int:
+        if parameter["in"] != "path":
+            return len(path)
+        return path.index("{" + parameter["name"] + "}")
+
+    if "parameters" in operation:
+        operation["parameters"].sort(key=place)
 
 
 def _shape_parameter(parameter: Json) -> None:

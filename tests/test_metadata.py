@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "webhook_subscriptions",
     "webhooks",
     "workspaces",
+    "workspace_restores",
 }
 
 # Runs in a fresh interpreter that imports nothing of the application but app.db.models.

@@ -4,7 +4,7 @@ Runs keep their progress (last committed line, claim and lease) and uploads keep
 file until the run ends; the status `pending` becomes `queued`, and `interrupted` is new.
 
 Revision ID: 0e7ce1b2ee3c
-Revises: c4f7a9e2d1b3
+Revises: 3f0a9c2d1b7e
 Create Date: 2026-12-04 07:31:07.601600
 """
 
@@ -18,7 +18,7 @@ _STATUSES_BEFORE = ('pending', 'running', 'succeeded', 'failed')
 _STATUSES_AFTER = ('queued', 'running', 'succeeded', 'failed', 'interrupted')
 
 revision: str = '0e7ce1b2ee3c'
-down_revision: str | None = 'c4f7a9e2d1b3'
+down_revision: str | None = '3f0a9c2d1b7e'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from app.api.deps import SessionDep, WorkspaceCaller, read_context, service, workspace_router
+from app.api.deps import (
+    UnitOfWorkDep,
+    WorkspaceCaller,
+    read_context,
+    service,
+    workspace_router,
+)
 from app.api.etag import respond
 from app.api.filters import PageParamsDep
 from app.api.problems import responses
@@ -30,10 +36,10 @@ router = workspace_router("approvals", tag="approvals")
 Approvals = Annotated[ApprovalService, Depends(service(ApprovalService))]
 
 
-async def readable_approvals(caller: WorkspaceCaller, session: SessionDep) -> ApprovalRepository:
+async def readable_approvals(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> ApprovalRepository:
     """Everyone's approvals for admins, their own for members."""
     workspace_id = caller.current_workspace().id
-    return ApprovalRepository(session, workspace_id, viewer_id=policies.entry_viewer(caller))
+    return ApprovalRepository(uow.session, workspace_id, viewer_id=policies.entry_viewer(caller))
 
 
 Readable = Annotated[ApprovalRepository, Depends(readable_approvals)]

@@ -1,16 +1,20 @@
 """Request dependencies: the unit of work, the caller, and the gates every route goes through.
 
-Every workspace route is mounted on a router from `workspace_router`, which resolves the
-caller's membership before anything else runs: an outsider gets 404 for everything in the
-workspace, by construction. Routes that need more than membership take `WorkspaceAdmin`
-or `WorkspaceOwner`, which answer 403 from the policies module.
+Every workspace route resolves the caller's membership, `workspace_caller`, through what it
+takes: the caller itself, or the repositories and services built for the caller. An outsider
+gets 404 for everything in the workspace before any of it runs; `test_workspace_isolation`
+holds every route, present and future, to both. Routes that need more than membership take
+`WorkspaceAdmin` or `WorkspaceOwner`, which answer 403 from the policies module.
+
+FastAPI walks a dependency's own dependencies each time one names it, cached or not: the
+gate is not repeated on the routers, and the dependencies under it are kept few.
 """
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Security
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,13 +88,12 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
 async def workspace_caller(
-    request: Request,
-    workspace_id: Annotated[uuid.UUID, Path()],
-    uow: UnitOfWorkDep,
-    token: BearerToken,
+    request: Request, workspace_id: Annotated[uuid.UUID, Path()], uow: UnitOfWorkDep
 ) -> Caller:
-    """The caller standing in the workspace named by the path; outsiders get 404."""
+    """The caller standing in the workspace named by the path; outsiders get 404. Routes
+    name it more than once, so the token is read here (the router declares the scheme)."""
     settings = request.app.state.settings
+    token = await bearer_scheme(request)
     caller = await authenticate(uow, settings, token, workspace_id=workspace_id)
     uow.act_as(caller.user_id)
     log_caller(request, caller)
@@ -127,8 +130,8 @@ S = TypeVar("S")
 def scoped(repository: type[R]) -> Callable[[Caller, AsyncSession], Awaitable[R]]:
     """A dependency giving `repository` bound to the request's session and workspace."""
 
-    async def build(caller: WorkspaceCaller, session: SessionDep) -> R:
-        return repository(session, caller.current_workspace().id)
+    async def build(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> R:
+        return repository(uow.session, caller.current_workspace().id)
 
     return build
 
@@ -137,9 +140,9 @@ def visible(repository: Callable[..., R]) -> Callable[[Caller, AsyncSession], Aw
     """Like `scoped`, and narrowed to the projects the caller may see (and what hangs off
     them): admins see every project, members the public ones and their private ones."""
 
-    async def build(caller: WorkspaceCaller, session: SessionDep) -> R:
+    async def build(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> R:
         viewer_id = policies.project_viewer(caller)
-        return repository(session, caller.current_workspace().id, viewer_id=viewer_id)
+        return repository(uow.session, caller.current_workspace().id, viewer_id=viewer_id)
 
     return build
 
@@ -157,19 +160,20 @@ def unscoped(repository: type[Q]) -> Callable[[AsyncSession], Awaitable[Q]]:
 def service(factory: Callable[[AsyncSession, Caller], S]) -> Callable[..., Awaitable[S]]:
     """A dependency giving a workspace service acting for the caller."""
 
-    async def build(caller: WorkspaceCaller, session: SessionDep) -> S:
-        return factory(session, caller)
+    async def build(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> S:
+        return factory(uow.session, caller)
 
     return build
 
 
 def workspace_router(resource: str, tag: str) -> APIRouter:
-    """A router for `/workspaces/{workspace_id}/<resource>` that only members get through."""
+    """A router for `/workspaces/{workspace_id}/<resource>`, whose routes resolve the caller's
+    membership (`workspace_caller`)."""
     return _members_only_router(f"{API_PREFIX}/workspaces/{{workspace_id}}/{resource}", tag)
 
 
 def workspace_root_router(tag: str) -> APIRouter:
-    """A router for `/workspaces/{workspace_id}` itself, behind the same membership gate."""
+    """A router for `/workspaces/{workspace_id}` itself, under the same membership rule."""
     return _members_only_router(f"{API_PREFIX}/workspaces/{{workspace_id}}", tag)
 
 
@@ -182,7 +186,7 @@ def _members_only_router(prefix: str, tag: str) -> APIRouter:
     return api_router(
         prefix=prefix,
         tags=[tag],
-        dependencies=[Depends(workspace_caller)],
+        dependencies=[Security(bearer_scheme)],
         responses=responses(401, 404),
     )
 

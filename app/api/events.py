@@ -12,7 +12,6 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from app.api.deps import (
     API_PREFIX,
     BearerToken,
-    SessionDep,
     SettingsDep,
     UnitOfWorkDep,
     WorkspaceCaller,
@@ -52,10 +51,10 @@ ORDERS = {
 }
 
 
-async def readable_events(caller: WorkspaceCaller, session: SessionDep) -> EventRepository:
+async def readable_events(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> EventRepository:
     """Everything for admins; for members, their own entries' events and the catalog's."""
     workspace_id = caller.current_workspace().id
-    return EventRepository(session, workspace_id, viewer_id=policies.event_viewer(caller))
+    return EventRepository(uow.session, workspace_id, viewer_id=policies.event_viewer(caller))
 
 
 Events = Annotated[EventRepository, Depends(readable_events)]

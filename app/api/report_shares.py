@@ -9,7 +9,6 @@ from pydantic import BaseModel, ValidationError
 from app.api.auth import client_address
 from app.api.deps import (
     API_PREFIX,
-    SessionDep,
     SettingsDep,
     UnitOfWorkDep,
     WorkspaceCaller,
@@ -48,10 +47,10 @@ Secret = Annotated[
 ]
 
 
-async def own_shares(caller: WorkspaceCaller, session: SessionDep) -> ReportShareRepository:
+async def own_shares(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> ReportShareRepository:
     """Admins see every link of the workspace; members their own."""
     return ReportShareRepository(
-        session, caller.current_workspace().id, viewer_id=policies.entry_viewer(caller)
+        uow.session, caller.current_workspace().id, viewer_id=policies.entry_viewer(caller)
     )
 
 

@@ -25,6 +25,7 @@ from app.api import (
     timer,
     users,
     webhooks,
+    workspace_archive,
     workspaces,
 )
 
@@ -46,6 +47,8 @@ API_ROUTERS = (
     tasks.router,
     tags.router,
     clients.router,
+    workspace_archive.restore_router,
+    workspace_archive.export_router,
     workspaces.router,
     workspaces.workspace_router,
     members.router,

@@ -3,7 +3,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from app.api.deps import SessionDep, WorkspaceCaller, read_context, service, workspace_router
+from app.api.deps import (
+    UnitOfWorkDep,
+    WorkspaceCaller,
+    read_context,
+    service,
+    workspace_router,
+)
 from app.api.etag import editable, respond
 from app.api.filters import PageParamsDep
 from app.api.problems import responses, status_of
@@ -37,10 +43,10 @@ SORTS = {
 }
 
 
-async def readable_entries(caller: WorkspaceCaller, session: SessionDep) -> TimeEntryRepository:
+async def readable_entries(caller: WorkspaceCaller, uow: UnitOfWorkDep) -> TimeEntryRepository:
     """The entries the caller may read: everyone's for admins, their own for members."""
     workspace_id = caller.current_workspace().id
-    return TimeEntryRepository(session, workspace_id, viewer_id=policies.entry_viewer(caller))
+    return TimeEntryRepository(uow.session, workspace_id, viewer_id=policies.entry_viewer(caller))
 
 
 Entries = Annotated[TimeEntryRepository, Depends(readable_entries)]

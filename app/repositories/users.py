@@ -1,10 +1,13 @@
+import secrets
 import uuid
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
 from app.db.models import User
 from app.repositories.base import Repository
 from app.repositories.standing import Standing, standing_of, standing_statement, users_table_select
+from app.security import hash_password
 
 _USERS = User.__table__
 # Built once, so that each request reuses the statement's cache key and compiled form.
@@ -27,6 +30,17 @@ class UserRepository(Repository[User]):
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
+
+    async def add_placeholder(self, email: str, **values: Any) -> User:
+        """An account for an email no account has, made for the people of imported or
+        restored data: inactive, with a password nobody knows, until someone gives it one."""
+        values.setdefault("full_name", email.split("@")[0])
+        return await self.create(
+            email=email.lower(),
+            password_hash=await hash_password(secrets.token_urlsafe(32)),
+            is_active=False,
+            **values,
+        )
 
     async def lock_generation(self, user_id: uuid.UUID) -> int:
         """The user's current token generation, read afresh; the row stays locked until the

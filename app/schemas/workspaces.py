@@ -97,3 +97,37 @@ class WorkspaceRead(RatesHidden):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class WorkspaceRestoreRead(Schema):
+    """What a restore made of an archive."""
+
+    model_config = examples(
+        {
+            "workspace": WorkspaceRead.model_config["json_schema_extra"]["examples"][0],
+            "source_workspace_id": "4f0c2a7e-8d1b-4c3e-9a55-0d2b6f1e7c10",
+            "created": True,
+            "dry_run": False,
+            "counts": {"clients": 3, "projects": 7, "time_entries": 1520},
+            "placeholders": 2,
+            "invited": 1,
+            "remapped": 0,
+        }
+    )
+
+    workspace: WorkspaceRead | None = Field(
+        description="The restored workspace; null on a dry run, which wrote nothing."
+    )
+    source_workspace_id: uuid.UUID = Field(description="The exported workspace's id.")
+    created: bool = Field(
+        description="False when this archive was restored here before: `workspace` is the "
+        "one made then, and nothing was written now."
+    )
+    dry_run: bool = Field(description="Whether this was a dry run.")
+    counts: dict[str, int] = Field(description="Records restored, per kind of the archive.")
+    placeholders: int = Field(description="Inactive accounts made for people who have none here.")
+    invited: int = Field(
+        description="People with an account here, invited with their role and rate "
+        "instead of being made members."
+    )
+    remapped: int = Field(description="Records whose id was taken here and got a new one.")

@@ -3,7 +3,6 @@ inactive account (it can sign in once given a password) and a member of the impo
 workspace. An existing account joins only by accepting an invitation, so a file can never
 make someone a member of a workspace."""
 
-import secrets
 import uuid
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Membership, User
 from app.enums import Role
-from app.security import hash_password
+from app.repositories.users import UserRepository
 
 
 async def add_placeholder(
@@ -25,14 +24,7 @@ async def add_placeholder(
     taken = select(User.id).where(User.email == email)
     if (await session.scalars(taken)).first() is not None:
         return None
-    user = User(
-        email=email,
-        full_name=full_name,
-        password_hash=await hash_password(secrets.token_urlsafe(32)),
-        is_active=False,
-    )
-    session.add(user)
-    await session.flush()
+    user = await UserRepository(session).add_placeholder(email, full_name=full_name)
     membership = Membership(
         workspace_id=workspace_id,
         user_id=user.id,

@@ -25,6 +25,7 @@ from app.db.models.webhook import Webhook
 from app.db.models.webhook_delivery import WebhookDelivery
 from app.db.models.webhook_subscription import webhook_subscriptions
 from app.db.models.workspace import Workspace
+from app.db.models.workspace_restore import WorkspaceRestore
 
 __all__ = [
     "ApiToken",
@@ -50,6 +51,7 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "Workspace",
+    "WorkspaceRestore",
     "time_entry_tags",
     "webhook_subscriptions",
 ]
