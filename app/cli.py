@@ -15,8 +15,6 @@ from typing import Annotated, BinaryIO, TypeVar
 from zoneinfo import available_timezones
 
 import typer
-from fastapi import Response
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -24,7 +22,6 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.report_documents import detailed_document, shared_document
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
@@ -37,10 +34,8 @@ from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.harvest import DEFAULT_DAY_START, parse_day_start
 from app.loader.reading import UnreadableFile
-from app.main import create_app
 from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
-from app.openapi import document_text
 from app.repositories.events import EventRetention
 from app.repositories.import_runs import ImportQueue
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
@@ -171,6 +166,10 @@ def serve(
 @cli.command("openapi")
 def openapi() -> None:
     """Print the OpenAPI document (`timesheet openapi > openapi.json` refreshes the file)."""
+    # The API is imported by the commands that need it only: every command pays its imports.
+    from app.main import create_app
+    from app.openapi import document_text
+
     typer.echo(document_text(create_app(_settings())), nl=False)
 
 
@@ -385,6 +384,8 @@ def export(
                 entries = TimeEntryRepository(session, workspace)
                 total = await session.scalar(entries.filtered(filters, func.count()))
             if export_format is FileFormat.PDF:
+                from app.api.report_documents import detailed_document
+
                 query = DetailedQuery.model_validate(
                     {
                         "tz": timezone,
@@ -441,6 +442,9 @@ async def _owner(session: AsyncSession, workspace_id: uuid.UUID) -> Caller | Non
 
 async def _write_body(result: object) -> None:
     """A report's answer on standard output: a file as it is, JSON as JSON."""
+    from fastapi import Response
+    from fastapi.responses import StreamingResponse
+
     output = sys.stdout.buffer
     if isinstance(result, StreamingResponse):
         async for chunk in result.body_iterator:
@@ -523,6 +527,8 @@ def _report(workspace: uuid.UUID, kind: str, params: dict[str, object], extensio
                 owner = await _owner(uow.session, workspace)
                 if owner is None:
                     return False
+                from app.api.report_documents import shared_document
+
                 result = await shared_document(
                     uow.session,
                     sessions,
