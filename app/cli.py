@@ -1,6 +1,7 @@
 """The `timesheet` command: serve the API, manage the database, create users."""
 
 import asyncio
+import hashlib
 import logging.config
 import signal
 import sys
@@ -14,8 +15,6 @@ from typing import Annotated, BinaryIO, TypeVar
 from zoneinfo import available_timezones
 
 import typer
-from fastapi import Response
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -23,7 +22,6 @@ from rich.table import Table
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.report_documents import detailed_document, shared_document
 from app.config import Environment, Settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
@@ -36,11 +34,10 @@ from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.harvest import DEFAULT_DAY_START, parse_day_start
 from app.loader.reading import UnreadableFile
-from app.main import create_app
 from app.observability.logs import log_config
 from app.observability.metrics import multiprocess_directory
-from app.openapi import document_text
 from app.repositories.events import EventRetention
+from app.repositories.import_runs import ImportQueue
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
 from app.repositories.webhooks import DeliveryQueue
 from app.repositories.workspaces import WorkspaceRepository
@@ -51,7 +48,14 @@ from app.services.accounts import AccountService
 from app.services.archive import ArchiveError, export_workspace, read_archive
 from app.services.caller import Caller, SignIn
 from app.services.exports import ExportFormat, ExportScope, export_entries
-from app.services.imports import ImportOptions, ImportReport, import_stream
+from app.services.imports import (
+    ImportOptions,
+    ImportReport,
+    RunOutcome,
+    carry_out,
+    command_run,
+    import_stream,
+)
 from app.services.restore import RestoreOptions, RestoreReport, choose_owner, restore_workspace
 
 T = TypeVar("T")
@@ -162,6 +166,10 @@ def serve(
 @cli.command("openapi")
 def openapi() -> None:
     """Print the OpenAPI document (`timesheet openapi > openapi.json` refreshes the file)."""
+    # The API is imported by the commands that need it only: every command pays its imports.
+    from app.main import create_app
+    from app.openapi import document_text
+
     typer.echo(document_text(create_app(_settings())), nl=False)
 
 
@@ -376,6 +384,8 @@ def export(
                 entries = TimeEntryRepository(session, workspace)
                 total = await session.scalar(entries.filtered(filters, func.count()))
             if export_format is FileFormat.PDF:
+                from app.api.report_documents import detailed_document
+
                 query = DetailedQuery.model_validate(
                     {
                         "tz": timezone,
@@ -432,6 +442,9 @@ async def _owner(session: AsyncSession, workspace_id: uuid.UUID) -> Caller | Non
 
 async def _write_body(result: object) -> None:
     """A report's answer on standard output: a file as it is, JSON as JSON."""
+    from fastapi import Response
+    from fastapi.responses import StreamingResponse
+
     output = sys.stdout.buffer
     if isinstance(result, StreamingResponse):
         async for chunk in result.body_iterator:
@@ -514,6 +527,8 @@ def _report(workspace: uuid.UUID, kind: str, params: dict[str, object], extensio
                 owner = await _owner(uow.session, workspace)
                 if owner is None:
                     return False
+                from app.api.report_documents import shared_document
+
                 result = await shared_document(
                     uow.session,
                     sessions,
@@ -596,8 +611,18 @@ def import_file(
         typer.Option(help="harvest: when each person's first entry of a day starts (HH:MM)."),
     ] = DEFAULT_DAY_START.isoformat("minutes"),
     dry_run: Annotated[bool, typer.Option(help="Report what would happen; write nothing.")] = False,
+    resume: Annotated[
+        uuid.UUID | None,
+        typer.Option(
+            help="Continue this stopped run of the same file, with its options. Without it, "
+            "the newest stopped run of the same file and options continues."
+        ),
+    ] = None,
 ) -> None:
-    """Import another tracker's export (or a native CSV) into a workspace, as its owner."""
+    """Import another tracker's export (or a native CSV) into a workspace, as its owner.
+
+    Time entries are committed a batch at a time (IMPORT_BATCH_ROWS): a stopped import
+    continues after its last committed batch when run again on the same file."""
     if timezone is not None and timezone not in available_timezones():
         err_console.print(f"[red]--timezone: unknown timezone {timezone!r}.[/red]")
         raise typer.Exit(2)
@@ -607,8 +632,10 @@ def import_file(
         err_console.print(f"[red]--day-start: {exc}[/red]")
         raise typer.Exit(2) from exc
     settings = _settings()
+    lease = timedelta(seconds=settings.import_lease_seconds)
+    file_sha256 = None if dry_run else _sha256(file)
 
-    async def run(uow: UnitOfWork) -> ImportReport | None:
+    async def run(uow: UnitOfWork) -> RunOutcome | None:
         found = await WorkspaceRepository(uow.session).get_or_none(workspace)
         if found is None:
             return None
@@ -632,27 +659,76 @@ def import_file(
                 if options.source is ImportFormat.TOGGL_ACCOUNT_ZIP
                 else _CountingReader(stream, lambda n: progress.advance(reading, n))
             )
-            async with uow.session.begin_nested() as attempt:
-                report = await import_stream(uow.session, caller, options, source)  # type: ignore[arg-type]
-                if dry_run:
+            if file_sha256 is None:
+                async with uow.session.begin_nested() as attempt:
+                    report = await import_stream(
+                        uow.session,
+                        caller,
+                        options,
+                        source,  # type: ignore[arg-type]
+                        batch_rows=settings.import_batch_rows,
+                    )
                     await attempt.rollback()
+                return RunOutcome(report)
+            import_run = await command_run(
+                uow,
+                caller,
+                options,
+                filename=file.name,
+                file_sha256=file_sha256,
+                resume=resume,
+                lease=lease,
+            )
+            if import_run.last_line:
+                progress.console.print(
+                    f"Resuming import {import_run.id} after line {import_run.last_line}."
+                )
+            else:
+                progress.console.print(f"Import {import_run.id}")
+            try:
+                outcome = await carry_out(
+                    uow,
+                    import_run,
+                    caller,
+                    source,  # type: ignore[arg-type]
+                    batch_rows=settings.import_batch_rows,
+                    lease=lease,
+                )
+            except BaseException:
+                # Stopped (Ctrl-C) or failed: the next command resumes at once.
+                uow.keep_regardless(lambda session: ImportQueue(session).release(import_run))
+                raise
             progress.update(reading, completed=file.stat().st_size)
-        return report
+            return outcome
 
     try:
-        report = _in_unit_of_work(run, settings)
+        outcome = _in_unit_of_work(run, settings)
     except UnreadableFile as exc:
         err_console.print(f"[red]{file}: {exc}[/red]")
         raise typer.Exit(2) from exc
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from exc
-    if report is None:
+    if outcome is None:
         err_console.print(f"[red]No workspace {workspace}.[/red]")
+        raise typer.Exit(2)
+    report = outcome.report
+    if outcome.unreadable is not None:
+        if report.rows:
+            _print_report(report, dry_run=dry_run)
+        err_console.print(f"[red]{file}: {outcome.unreadable}[/red]")
         raise typer.Exit(2)
     _print_report(report, dry_run=dry_run)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     # Lets webhooks reach loopback, private and link-local addresses, and plain http in
     # production: for tests and closed networks only.
     webhook_allow_private_targets: bool = False
+    # Imports commit this many rows at a time, with the run's progress: no lock is held
+    # longer than a batch, and a stopped run resumes after its last committed batch.
+    import_batch_rows: int = Field(default=5000, ge=1, le=100_000)
+    # Each `serve` worker runs the uploads' import runner unless this is off; it looks for
+    # queued or interrupted runs this often when idle.
+    import_runner: bool = True
+    import_poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # A run whose runner has committed no batch for this long is taken as interrupted
+    # (its process died) and resumed by another.
+    import_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

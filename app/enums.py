@@ -63,12 +63,14 @@ _CATALOG_FORMATS = frozenset(
 
 
 class ImportStatus(StrEnum):
-    """Where an import run is."""
+    """Where an import run is: waiting for a runner, being run, done, or stopped midway
+    (resumed from its last committed batch)."""
 
-    PENDING = "pending"
+    QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 class AttemptKind(StrEnum):

@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.db import migrations
 from app.db.engine import create_engine, create_sessions
 from app.dispatcher import Dispatcher
+from app.import_runner import ImportRunner
 from app.observability.install import install_metrics
 from app.observability.metrics import mark_worker_dead
 from app.observability.request_id import REQUEST_ID_HEADER
@@ -85,10 +86,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.webhook_dispatcher:
         dispatcher = Dispatcher(app.state.sessions, settings)
         dispatcher.start()
+    import_runner = None
+    if settings.import_runner:
+        import_runner = app.state.import_runner = ImportRunner(app.state.sessions, settings)
+        import_runner.start()
     try:
         yield
     finally:
         await app.state.event_feed.close()
+        if import_runner is not None:
+            await import_runner.stop()
         if dispatcher is not None:
             await dispatcher.stop()
         await engine.dispose()

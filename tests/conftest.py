@@ -49,6 +49,8 @@ def settings(database_url: str) -> Settings:
         auto_migrate=False,
         # Tests run the dispatcher themselves, against receivers of their own on 127.0.0.1.
         webhook_dispatcher=False,
+        # Likewise the import runner (`tests.importing.finished_run`).
+        import_runner=False,
         webhook_allow_private_targets=True,
         _env_file=None,
     )

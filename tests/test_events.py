@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +25,7 @@ from tests.factories import (
     make_tag,
     make_task,
 )
+from tests.importing import finished_run
 from tests.tracking import entries_url, iso, timer_url
 
 
@@ -256,7 +258,7 @@ async def test_bulk_changes_record_one_event_per_entry_that_changed(
 
 
 async def test_an_import_records_one_summary_event_not_one_per_row(
-    client: AsyncClient, team: Team
+    app: FastAPI, client: AsyncClient, team: Team
 ) -> None:
     csv = (
         "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
@@ -273,7 +275,7 @@ async def test_an_import_records_one_summary_event_not_one_per_row(
         files={"file": ("toggl.csv", io.BytesIO(csv.encode()), "text/csv")},
         headers=auth_headers(team.admin),
     )
-    assert response.status_code == 201, response.text
+    await finished_run(app, client, response, auth_headers(team.admin))
     found = await read_events(client, team)
     assert [event["type"] for event in found] == ["project.created", "import.completed"]
     summary = found[-1]
@@ -289,7 +291,9 @@ async def test_an_import_records_one_summary_event_not_one_per_row(
     }
 
 
-async def test_a_dry_run_import_records_nothing(client: AsyncClient, team: Team) -> None:
+async def test_a_dry_run_import_records_nothing(
+    app: FastAPI, client: AsyncClient, team: Team
+) -> None:
     csv = (
         "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,"
         "End date,End time,Duration,Tags\n"
@@ -302,7 +306,7 @@ async def test_a_dry_run_import_records_nothing(client: AsyncClient, team: Team)
         files={"file": ("toggl.csv", io.BytesIO(csv.encode()), "text/csv")},
         headers=auth_headers(team.admin),
     )
-    assert response.status_code == 201, response.text
+    await finished_run(app, client, response, auth_headers(team.admin))
     assert await read_events(client, team) == []
 
 

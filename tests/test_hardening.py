@@ -58,7 +58,7 @@ async def test_uploads_keep_their_own_larger_limit(
         data={"format": "toggl_csv", "dry_run": "true"},
         headers=auth_headers(team.admin),
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
 
 
 async def test_undecodable_bodies_are_422(client: AsyncClient, team: Team) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,7 @@ from app.loader.reading import UnreadableFile
 from app.loader.toggl_account import account_records
 from app.services.imports import ImportOptions, ImportReport, import_stream
 from tests.factories import Team, auth_headers, make_client, make_project
+from tests.importing import finished_run
 from tests.problems import assert_problem
 from tests.test_imports import SAMPLES, entries_of, owner_of, people
 
@@ -543,7 +545,7 @@ def test_toggl_account_archives_that_cannot_be_read() -> None:
 
 
 async def test_dry_runs_write_nothing_for_every_new_format(
-    client: AsyncClient, session: AsyncSession, team: Team
+    app: FastAPI, client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     await people(session, team.workspace)
     url = f"/api/v1/workspaces/{team.workspace.id}/imports"
@@ -567,8 +569,7 @@ async def test_dry_runs_write_nothing_for_every_new_format(
             },
             headers=auth_headers(team.admin),
         )
-        assert response.status_code == 201, response.text
-        body = response.json()
+        body = await finished_run(app, client, response, auth_headers(team.admin))
         assert (body["status"], body["dry_run"]) == ("succeeded", True)
         # Eve Stranger joins in a dry run of the report as she would for real.
         assert body["created_count"] == created + (format == "harvest_csv"), format
@@ -579,8 +580,7 @@ async def test_dry_runs_write_nothing_for_every_new_format(
         "line": 4,
         "reason": "no email",
     }
-    report = response.json()
-    assert report["options"] == {
+    assert body["options"] == {
         "timezone": "UTC",
         "date_format": "mdy",
         "create_missing_members": True,
@@ -588,7 +588,7 @@ async def test_dry_runs_write_nothing_for_every_new_format(
 
 
 async def test_uploads_of_the_new_formats_record_events_and_keep_rights(
-    client: AsyncClient, session: AsyncSession, team: Team
+    app: FastAPI, client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     url = f"/api/v1/workspaces/{team.workspace.id}/imports"
     content = (SAMPLES / "harvest_projects.csv").read_bytes()
@@ -603,8 +603,7 @@ async def test_uploads_of_the_new_formats_record_events_and_keep_rights(
     )
     assert_problem(bad_start, 422)
     response = await client.post(url, files=files, data=form, headers=auth_headers(team.admin))
-    assert response.status_code == 201, response.text
-    run_id = response.json()["id"]
+    run_id = (await finished_run(app, client, response, auth_headers(team.admin)))["id"]
     events = await client.get(
         f"/api/v1/workspaces/{team.workspace.id}/events",
         params={"order": "sequence", "limit": 200},
@@ -619,14 +618,15 @@ async def test_uploads_of_the_new_formats_record_events_and_keep_rights(
     assert summary["subject"] == {"type": "import", "id": run_id}
     assert summary["data"]["object"]["format"] == "harvest_projects_csv"
 
-    archive = await client.post(
+    broken = await client.post(
         url,
         files={"file": ("toggl.zip", b"PK\x03\x04 broken", "application/zip")},
         data={"format": "toggl_account_zip"},
         headers=auth_headers(team.admin),
     )
-    assert archive.json()["status"] == "failed"
-    assert archive.json()["errors"] == [
+    archive = await finished_run(app, client, broken, auth_headers(team.admin))
+    assert archive["status"] == "failed"
+    assert archive["errors"] == [
         {"file": None, "line": 0, "reason": "The file is not a ZIP archive."}
     ]
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.db.models import (
     Client,
+    ImportFileChunk,
     Membership,
     Project,
     Tag,
@@ -32,6 +33,7 @@ from app.repositories.workspaces import WorkspaceRepository
 from app.services.caller import Caller, SignIn
 from app.services.imports import ImportEngine, ImportOptions, ImportReport
 from tests.factories import Team, auth_headers, make_membership, make_user, make_workspace
+from tests.importing import finished_run
 from tests.problems import assert_problem
 
 SAMPLES = Path(__file__).parent / "import_samples"
@@ -354,36 +356,39 @@ def upload(content: bytes, **form: Any) -> dict[str, Any]:
 
 
 async def test_the_upload_endpoint_imports_and_keeps_the_run(
-    client: AsyncClient, session: AsyncSession, team: Team
+    app: Any, client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     await people(session, team.workspace)
     url = f"/api/v1/workspaces/{team.workspace.id}/imports"
+    admin = auth_headers(team.admin)
     content = (SAMPLES / "toggl_detailed.csv").read_bytes()
-    dry = await client.post(
-        url,
-        **upload(content, format="toggl_csv", timezone="UTC", dry_run="true"),
-        headers=auth_headers(team.admin),
+    queued = await client.post(
+        url, **upload(content, format="toggl_csv", timezone="UTC", dry_run="true"), headers=admin
     )
-    assert dry.status_code == 201, dry.text
-    assert (dry.json()["status"], dry.json()["created_count"]) == ("succeeded", 5)
+    assert queued.headers["location"].endswith(f"{url}/{queued.json()['id']}")
+    dry = await finished_run(app, client, queued, admin)
+    assert (dry["status"], dry["created_count"], dry["last_line"]) == ("succeeded", 5, 0)
     assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 0
     real = await client.post(
-        url, **upload(content, format="toggl_csv", timezone="UTC"), headers=auth_headers(team.admin)
+        url, **upload(content, format="toggl_csv", timezone="UTC"), headers=admin
     )
-    run = real.json()
+    run = await finished_run(app, client, real, admin)
     assert (run["rows_count"], run["created_count"], run["failed_count"]) == (5, 5, 0)
-    assert run["filename"] == "toggl.csv" and run["dry_run"] is False
+    assert run["filename"] == "toggl.csv" and run["dry_run"] is False and run["last_line"] == 6
     assert await session.scalar(select(func.count()).select_from(TimeEntry)) == 5
+    # The upload is kept only until its run ends.
+    assert await session.scalar(select(func.count()).select_from(ImportFileChunk)) == 0
     listed = await client.get(url, headers=auth_headers(team.owner))
-    assert [item["id"] for item in listed.json()["items"]] == [run["id"], dry.json()["id"]]
+    assert [item["id"] for item in listed.json()["items"]] == [run["id"], dry["id"]]
     fetched = await client.get(f"{url}/{run['id']}", headers=auth_headers(team.owner))
     assert fetched.json()["created_count"] == 5
 
-    unreadable = await client.post(
-        url, **upload(b"\xff\xfe\x00garbage", format="toggl_csv"), headers=auth_headers(team.admin)
+    garbage = await client.post(
+        url, **upload(b"\xff\xfe\x00garbage", format="toggl_csv"), headers=admin
     )
-    assert unreadable.json()["status"] == "failed"
-    assert unreadable.json()["errors"][0]["line"] == 0
+    unreadable = await finished_run(app, client, garbage, admin)
+    assert unreadable["status"] == "failed"
+    assert unreadable["errors"][0]["line"] == 0
 
     member = await client.post(
         url, **upload(content, format="toggl_csv"), headers=auth_headers(team.member)
@@ -394,6 +399,7 @@ async def test_the_upload_endpoint_imports_and_keeps_the_run(
         url, **upload(content, format="toggl_csv"), headers=auth_headers(team.outsider)
     )
     assert_problem(outsider, 404)
+    assert_problem(await client.get(f"{url}/{run['id']}", headers=auth_headers(team.outsider)), 404)
 
 
 async def test_uploads_over_the_limit_are_413(app: Any, client: AsyncClient, team: Team) -> None:

@@ -12,6 +12,7 @@ EXPECTED_TABLES = {
     "clients",
     "event_counters",
     "events",
+    "import_file_chunks",
     "import_runs",
     "invitations",
     "memberships",

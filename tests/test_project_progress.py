@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from app.enums import ImportFormat
 from app.services.progress import crossed
 from tests.conftest import QueryCounter
 from tests.factories import Team, auth_headers, make_entry, make_project
+from tests.importing import finished_run
 from tests.problems import assert_problem
 from tests.test_events import read_events
 from tests.tracking import entries_url, timer_url
@@ -195,7 +197,7 @@ async def test_crossing_80_and_100_percent_records_events(
 
 
 async def test_the_timer_and_the_importer_cross_thresholds_too(
-    client: AsyncClient, session: AsyncSession, team: Team
+    app: FastAPI, client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
     """Estimate 1 h: 40 min tracked, a timer running for 30 min is stopped (70 min: both
     thresholds); then an import of two hours onto a 2-hour project crosses both at once."""
@@ -244,7 +246,7 @@ async def test_the_timer_and_the_importer_cross_thresholds_too(
         data={"format": ImportFormat.NATIVE_CSV.value},
         headers=auth_headers(team.owner),
     )
-    assert response.status_code == 201, response.text
+    await finished_run(app, client, response, auth_headers(team.owner))
     assert (await progress_events(client, team))[4:] == [
         ("project.estimate_reached", 80),
         ("project.estimate_reached", 100),

@@ -23,6 +23,7 @@ from app.dispatcher import FAILING_LIMIT, RETRY_DELAYS, Dispatcher, retry_delay
 from app.enums import DeliveryStatus
 from app.repositories.webhooks import DeliveryQueue
 from tests.factories import Team, auth_headers
+from tests.importing import finished_run
 from tests.receivers import Answer, Receiver, receiving
 from tests.tracking import entries_url, iso, timer_url
 
@@ -755,7 +756,7 @@ async def test_pruning_removes_settled_deliveries_past_retention(
 
 
 async def test_an_import_reaches_webhooks_as_one_summary(
-    client: AsyncClient, team: Team, receiver: Receiver, dispatcher: Dispatcher
+    app: FastAPI, client: AsyncClient, team: Team, receiver: Receiver, dispatcher: Dispatcher
 ) -> None:
     webhook = await add_webhook(client, team, receiver.url, ["import.completed", "project.*"])
     entries = await add_webhook(client, team, receiver.url, ["time_entry.*"])
@@ -773,7 +774,7 @@ async def test_an_import_reaches_webhooks_as_one_summary(
         files={"file": ("toggl.csv", io.BytesIO(csv.encode()), "text/csv")},
         headers=auth_headers(team.admin),
     )
-    assert imported.status_code == 201, imported.text
+    await finished_run(app, client, imported, auth_headers(team.admin))
     assert await drain(dispatcher) == 2
     bodies = [verified(webhook, request) for request in receiver.requests]
     assert sorted(body["type"] for body in bodies) == ["import.completed", "project.created"]

@@ -4,7 +4,7 @@ import re
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 
 from app.api.deps import (
     API_PREFIX,
@@ -27,7 +27,7 @@ from app.repositories.import_runs import ImportRunRepository
 from app.schemas.common import Page, page_of
 from app.schemas.imports import ImportRunRead
 from app.schemas.users import Timezone
-from app.services.imports import ImportOptions, import_upload
+from app.services.imports import ImportOptions, queue_upload
 
 router = workspace_router("imports", tag="imports")
 Runs = Annotated[ImportRunRepository, Depends(scoped(ImportRunRepository))]
@@ -49,21 +49,39 @@ def upload_body_limit(method: str, path: str, settings: Settings) -> int | None:
 
 @router.post(
     "",
-    status_code=201,
+    status_code=202,
     summary="Import a file",
     description=(
-        "Uploads a file and imports it. Time entries: a Toggl, Clockify or Harvest detailed "
-        "CSV export, or a native CSV export: users by email among the members (Harvest's by "
-        "name, see the docs), clients, projects, tasks and tags by name (created when "
-        "missing). The catalog: Harvest's clients or projects CSV export, or Toggl's account "
-        "data ZIP: clients, projects, tasks, tags and members by name (or email), created or "
-        "brought to what the file states. Rows already imported are skipped; a bad row is "
-        "refused alone and listed with its line (or file and record number). With `dry_run` "
+        "Uploads a file and queues its import, which runs in the background of the server: "
+        "`Location` is the run, whose `status` goes from `queued` through `running` to "
+        "`succeeded` or `failed`, with its counts growing a batch at a time; a run stopped by "
+        "a restart resumes after its last committed batch. Time entries: a Toggl, Clockify "
+        "or Harvest detailed CSV export, or a native CSV export: users by email among the "
+        "members (Harvest's by name, see the docs), clients, projects, tasks and tags by name "
+        "(created when missing). The catalog: Harvest's clients or projects CSV export, or "
+        "Toggl's account data ZIP: clients, projects, tasks, tags and members by name (or "
+        "email), created or brought to what the file states. Rows already imported are "
+        "skipped; a bad row is refused alone and listed with its line (or file and record "
+        "number). With `dry_run` "
         "nothing is written but the run's record, which says what would have happened."
     ),
-    responses=responses(403, 413, 422),
+    responses={
+        **responses(403, 413, 422),
+        202: {
+            "description": "Queued.",
+            "headers": {
+                "Location": {
+                    "description": "The run's URL, to follow its progress.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+    },
 )
 async def create_import(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
     caller: WorkspaceAdmin,
     session: SessionDep,
     settings: SettingsDep,
@@ -100,9 +118,17 @@ async def create_import(
         create_missing_members=create_missing_members,
         day_start=parse_day_start(day_start),
     )
-    run = await import_upload(
+    run = await queue_upload(
         session, caller, options, file.file, filename=file.filename or "upload.csv", dry_run=dry_run
     )
+    response.headers["Location"] = str(
+        request.url_for("get_import", workspace_id=run.workspace_id, import_id=run.id)
+    )
+    # After the response, so after the unit of work committed the run: this worker's
+    # runner starts on it at once rather than at its next look.
+    runner = getattr(request.app.state, "import_runner", None)
+    if runner is not None:
+        background.add_task(runner.wake)
     return ImportRunRead.model_validate(run)
 
 
@@ -119,7 +145,10 @@ async def list_imports(_: WorkspaceAdmin, runs: Runs, page: PageParamsDep) -> Pa
 @router.get(
     "/{import_id}",
     summary="Get an import",
-    description="Admins only. What the run created, skipped and refused, row by row.",
+    description=(
+        "Admins only. Where the run is and what its committed batches created, skipped and "
+        "refused, row by row."
+    ),
     responses=responses(403, 422),
 )
 async def get_import(import_id: uuid.UUID, _: WorkspaceAdmin, runs: Runs) -> ImportRunRead:

@@ -71,6 +71,15 @@ class UnitOfWork:
                 self._sessions.release_writer()
             await self._write_kept()
 
+    async def commit_so_far(self) -> None:
+        """Commit the work done so far and go on in a new transaction, for long work that
+        must not hold its locks throughout (an import commits each batch). On SQLite the
+        writers of this process waiting for their turn take it in between."""
+        await self.session.commit()
+        if not self._read_only:
+            self._sessions.release_writer()
+            await self._sessions.queue_writer()
+
     def keep_regardless(self, record: Record[object]) -> None:
         """Write `record` after this unit of work ends, whether it commits or rolls back."""
         self._kept.append(record)

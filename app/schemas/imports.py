@@ -44,6 +44,7 @@ class ImportRunRead(ReadSchema):
             "duplicates_count": 2,
             "failed_count": 1,
             "errors": [{"line": 48, "reason": "end is before start"}],
+            "last_line": 121,
             "started_at": "2026-11-03T08:00:00Z",
             "finished_at": "2026-11-03T08:00:02Z",
             "created_at": "2026-11-03T08:00:00Z",
@@ -55,14 +56,21 @@ class ImportRunRead(ReadSchema):
     user_id: uuid.UUID | None = Field(description="Who uploaded the file.")
     format: ImportFormat = Field(description="Whose export the file is.")
     filename: str = Field(description="The uploaded file's name.")
-    status: ImportStatus = Field(description="Where the run is.")
+    status: ImportStatus = Field(
+        description="Where the run is: `queued` for a runner, `running`, `interrupted` (to "
+        "be resumed), `succeeded` or `failed` (the file could not be read)."
+    )
     dry_run: bool = Field(description="True when nothing was written.")
     options: dict[str, Any] = Field(description="The options the file was read with.")
-    rows_count: int = Field(description="Rows read.")
+    rows_count: int = Field(description="Rows done: read in the batches committed so far.")
     created_count: int = Field(description="Entries created (or that would be, in a dry run).")
     duplicates_count: int = Field(description="Rows skipped as imported before.")
     failed_count: int = Field(description="Rows refused.")
     errors: list[ImportRowError] = Field(description="The refused rows (the first 1,000).")
+    last_line: int = Field(
+        description="The file's last line whose batch is committed; a stopped run resumes "
+        "after it (0: none yet)."
+    )
     started_at: datetime | None = Field(description="When reading began; null before.")
     finished_at: datetime | None = Field(description="When it ended; null before.")
     created_at: datetime

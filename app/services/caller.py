@@ -22,6 +22,8 @@ class SignIn(StrEnum):
     SHARED_LINK = "shared_link"
     # A webhook's dispatcher, reading with the standing of the webhook's creator.
     WEBHOOK = "webhook"
+    # An upload's import, run in the background with the standing of who uploaded it.
+    IMPORT = "import"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,28 @@ Users are matched by email among the workspace's members (on request, an email n
 has becomes an inactive placeholder member); clients, projects, tasks and tags by name,
 ignoring case, and created when missing. Every row gets a stable external id,
 so a file imported twice creates nothing the second time. A bad row fails alone, with its
-line and the reason; the good rows of the same file land. The caller decides what to do
-with the outcome: commit it, or roll it back for a dry run that reported the same.
+line and the reason; the good rows of the same file land.
+
+A run (`ImportRun`) commits a batch at a time together with its progress (`carry_out`), so
+no lock is held longer than a batch and a stopped run resumes after its last committed
+line. A dry run is one transaction, rolled back at the end: later batches must see what
+earlier ones would have created, and the report must be the one a real run would give.
+On PostgreSQL a batch's entries and tag links go in with COPY (`CopyWriter`), elsewhere
+with `executemany` (`StatementWriter`); both behind the same checks.
 """
 
+import asyncio
+import hashlib
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from itertools import islice
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Uuid, column, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,12 +45,13 @@ from app.db.models import (
 )
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
+from app.db.unit_of_work import UnitOfWork
 from app.enums import EntrySource, EventOrigin, ImportFormat, ImportStatus
-from app.errors import PeriodLocked
+from app.errors import Conflict, PeriodLocked
 from app.loader import harvest
 from app.loader.formats import DateOrder, ParsedEntry, RowError, parse_row
 from app.loader.reading import RawRow, UnreadableFile, read_rows
-from app.repositories.import_runs import ImportRunRepository
+from app.repositories.import_runs import ImportQueue, ImportRunRepository
 from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
 from app.services import closed_time, policies
@@ -51,9 +61,12 @@ from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
 from app.services.placeholders import add_placeholder
 from app.services.progress import Share, Targets, record_crossings
 
-BATCH_SIZE = 1000
+# Rows committed at a time (the `import_batch_rows` setting's default).
+BATCH_ROWS = 5000
 # A report lists this many failed rows at most; the count covers them all.
 MAX_REPORTED_ERRORS = 1000
+# Uploads are kept in pieces of this size until their run ends.
+UPLOAD_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,32 @@ class ImportOptions:
     create_missing_members: bool = False
     # When a day's first entry starts, in formats with hours but no clock times (Harvest).
     day_start: time = harvest.DEFAULT_DAY_START
+
+    def stored(self) -> dict[str, Any]:
+        """As a run keeps them, to resume with the same."""
+        return {
+            "timezone": self.timezone,
+            "date_format": self.date_order.value,
+            "create_missing_members": self.create_missing_members,
+            **(
+                {"day_start": self.day_start.isoformat("minutes")}
+                if self.source is ImportFormat.HARVEST_CSV
+                else {}
+            ),
+        }
+
+    @classmethod
+    def of(cls, run: ImportRun) -> "ImportOptions":
+        day_start = run.options.get("day_start")
+        return cls(
+            source=run.format,
+            timezone=run.options["timezone"],
+            date_order=DateOrder(run.options["date_format"]),
+            create_missing_members=run.options["create_missing_members"],
+            day_start=harvest.DEFAULT_DAY_START
+            if day_start is None
+            else harvest.parse_day_start(day_start),
+        )
 
 
 @dataclass
@@ -81,6 +120,31 @@ class ImportReport:
             where = {"line": line} if file is None else {"file": file, "line": line}
             self.errors.append({**where, "reason": reason})
 
+    @classmethod
+    def of(cls, run: ImportRun) -> "ImportReport":
+        """What the run's committed batches did."""
+        return cls(
+            run.rows_count,
+            run.created_count,
+            run.duplicates_count,
+            run.failed_count,
+            list(run.errors),
+        )
+
+    def counts(self) -> dict[str, Any]:
+        """As a run keeps them."""
+        return {
+            "rows_count": self.rows,
+            "created_count": self.created,
+            "duplicates_count": self.duplicates,
+            "failed_count": self.failed,
+            "errors": self.errors,
+        }
+
+
+# Awaited after each batch with the report so far and the batch's last line.
+Checkpoint = Callable[[ImportReport, int], Awaitable[None]]
+
 
 @dataclass
 class _Member:
@@ -96,9 +160,12 @@ class ImportEngine:
         options: ImportOptions,
         *,
         run_id: uuid.UUID | None = None,
+        batch_rows: int = BATCH_ROWS,
     ) -> None:
         policies.require_admin(caller)
         self.session = session
+        self.batch_rows = batch_rows
+        self.writer: EntryWriter = writer_for(session)
         # The run's rows are summed up in one `import.completed`, not an event a row.
         self.run_id = run_id or uuid.uuid4()
         events.context(session).origin = EventOrigin.IMPORT
@@ -109,40 +176,60 @@ class ImportEngine:
         self._members: dict[str, _Member | None] = {}
         self._clients: dict[str, uuid.UUID] = {}
         self._projects: dict[str, Project] = {}
+        self._usable_projects: dict[str, Project] = {}
         self._tasks: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
         self._tags: dict[str, uuid.UUID] = {}
         self._project_rates: dict[tuple[uuid.UUID, uuid.UUID], int | None] = {}
         self._archived_clients: set[uuid.UUID] = set()
+        self._targets: dict[uuid.UUID, Targets] = {}
+        # A billable row's rate by project and person: the same all run long.
+        self._rates: dict[tuple[uuid.UUID | None, uuid.UUID], int | None] = {}
+        self._prevent_overlaps = False
 
     async def run(
-        self, rows: Iterable[RawRow], progress: Callable[[int], None] | None = None
+        self,
+        rows: Iterable[RawRow],
+        progress: Callable[[int], None] | None = None,
+        *,
+        report: ImportReport | None = None,
+        after_line: int = 0,
+        checkpoint: Checkpoint | None = None,
     ) -> ImportReport:
-        report = ImportReport()
+        """Import `rows` a batch at a time, then record `import.completed` with the counts.
+
+        `checkpoint`, when given, is awaited after each batch (it commits); the lines up to
+        `after_line` were done by an earlier attempt of the run, whose counts `report`
+        carries on, and are skipped unparsed."""
+        report = report or ImportReport()
         await self._load_catalog()
-        # Projects with an estimate or a budget: their totals before and after the run tell
-        # which thresholds the imported entries crossed (two statements, only if any).
-        targets = {
+        # Projects with an estimate or a budget: their totals before and after each batch
+        # tell which thresholds its entries crossed (two statements, only if it has any).
+        self._targets = {
             project.id: Targets(project.estimate_seconds, project.budget_cents)
             for project in self._projects.values()
             if Targets(project.estimate_seconds, project.budget_cents)
         }
-        projects = ProjectRepository(self.session, self.workspace.id)
-        tracked_before = await projects.tracked(targets.keys())
-        for batch in _batches(iter(rows), BATCH_SIZE):
-            await self._import_batch(batch, report)
-            if progress is not None:
-                progress(len(batch))
-        if targets and report.created:
-            tracked_after = await projects.tracked(targets.keys())
-            for project_id, project_targets in targets.items():
-                record_crossings(
-                    self.session,
-                    self.workspace.id,
-                    project_id,
-                    project_targets,
-                    Share(*tracked_before.get(project_id, (0, 0))),
-                    Share(*tracked_after.get(project_id, (0, 0))),
-                )
+        self._prevent_overlaps = self.workspace.prevent_overlaps
+        remaining = iter(row for row in rows if row.line > after_line)
+
+        def read_batch() -> _ReadBatch | None:
+            return self._read_batch(remaining)
+
+        # Reading and parsing need no database: the next batch is read in a thread while
+        # this one's statements run.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(read_batch))
+        try:
+            while (batch := await upcoming) is not None:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(read_batch))
+                await self._import_batch(batch, report)
+                if checkpoint is not None:
+                    await checkpoint(report, batch.last_line)
+                if progress is not None:
+                    progress(batch.rows)
+        finally:
+            # Not a row more is read once the run stops (the file may be closed next).
+            with suppress(Exception):
+                await upcoming
         events.record(
             self.session,
             workspace_id=self.workspace.id,
@@ -162,18 +249,28 @@ class ImportEngine:
         )
         return report
 
-    async def _import_batch(self, batch: list[RawRow], report: ImportReport) -> None:
-        report.rows += len(batch)
-        parsed: list[ParsedEntry] = []
-        for row in batch:
+    def _read_batch(self, rows: Iterator[RawRow]) -> "_ReadBatch | None":
+        """The next batch's rows, parsed; None after the last. Pure: runs in a thread."""
+        batch = _ReadBatch()
+        source, zone, order = self.options.source, self.zone, self.options.date_order
+        for row in islice(rows, self.batch_rows):
+            batch.rows += 1
+            batch.last_line = row.line
             try:
-                entry = parse_row(row, self.options.source, self.zone, self.options.date_order)
+                entry = parse_row(row, source, zone, order)
                 if len(entry.description) > DESCRIPTION_MAX_LENGTH:
                     raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
             except RowError as error:
-                report.fail(row.line, str(error))
+                batch.failed.append((row.line, str(error)))
                 continue
-            parsed.append(entry)
+            batch.parsed.append(entry)
+        return batch if batch.rows else None
+
+    async def _import_batch(self, batch: "_ReadBatch", report: ImportReport) -> None:
+        report.rows += batch.rows
+        for line, reason in batch.failed:
+            report.fail(line, reason)
+        parsed = batch.parsed
         await self._load_members({entry.email for entry in parsed})
         # Rows written before (by an earlier run or batch) are told apart by the database
         # when inserting; only this batch's own repeats are caught here.
@@ -195,37 +292,35 @@ class ImportEngine:
             pending = await self._outside_closed_time(pending, report)
         if self.workspace.prevent_overlaps and pending:
             pending = await self._without_stored_overlaps(pending, report)
-        inserted = await self._insert_new(pending) if pending else set()
+        if not pending:
+            return
+        projects = ProjectRepository(self.session, self.workspace.id)
+        touched = {item.values["project_id"] for item in pending} & self._targets.keys()
+        tracked_before = await projects.tracked(touched)
+        # The unique index on (workspace, source, external id) decides what was imported
+        # already: a lookup beforehand would cost a query per batch.
+        inserted = await self.writer.entries(self.session, [item.values for item in pending])
         links = [
-            {
-                "time_entry_id": item.values["id"],
-                "tag_id": tag_id,
-                "workspace_id": self.workspace.id,
-            }
+            (item.values["id"], tag_id, self.workspace.id)
             for item in pending
             if item.values["id"] in inserted
             for tag_id in item.tag_ids
         ]
         if links:
-            await self.session.execute(insert(time_entry_tags), links)
+            await self.writer.links(self.session, links)
         report.created += len(inserted)
         report.duplicates += len(pending) - len(inserted)
-
-    async def _insert_new(self, pending: list["_Pending"]) -> set[uuid.UUID]:
-        """Insert the entries no import wrote before, in one statement; their ids.
-
-        The unique index on (workspace, source, external id) decides what was imported
-        already: a lookup beforehand would cost a query per batch that a table growing
-        inside this very transaction can make the planner scan in full.
-        """
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(TimeEntry.__table__)
-            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
-            .returning(TimeEntry.__table__.c.id)
-        )
-        result = await self.session.execute(statement, [item.values for item in pending])
-        return set(result.scalars())
+        if touched and inserted:
+            tracked_after = await projects.tracked(touched)
+            for project_id in touched:
+                record_crossings(
+                    self.session,
+                    self.workspace.id,
+                    project_id,
+                    self._targets[project_id],
+                    Share(*tracked_before.get(project_id, (0, 0))),
+                    Share(*tracked_after.get(project_id, (0, 0))),
+                )
 
     async def _entry(
         self, entry: ParsedEntry, claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]]
@@ -235,19 +330,22 @@ class ImportEngine:
             raise RowError(f"{entry.email} is not a member of this workspace")
         project = await self._project(entry.project, entry.client) if entry.project else None
         task_id = await self._task(project, entry.task) if project and entry.task else None
-        if self.workspace.prevent_overlaps:
+        if self._prevent_overlaps:
             mine = claimed.setdefault(member.user_id, [])
             if any(overlaps(entry.start_at, entry.end_at, *other) for other in mine):
                 raise RowError("the entry overlaps another entry of the same file")
             mine.append((entry.start_at, entry.end_at))
         rate = entry.rate_cents
         if rate is None and entry.billable:
-            rate = hourly_rate(
-                billable=True,
-                project=self._facts(project, member.user_id) if project else None,
-                member_rate_cents=member.rate_cents,
-                default_rate_cents=self.workspace.default_hourly_rate_cents,
-            )
+            key = (project.id if project else None, member.user_id)
+            if key not in self._rates:
+                self._rates[key] = hourly_rate(
+                    billable=True,
+                    project=self._facts(project, member.user_id) if project else None,
+                    member_rate_cents=member.rate_cents,
+                    default_rate_cents=self.workspace.default_hourly_rate_cents,
+                )
+            rate = self._rates[key]
         values = {
             "id": uuid.uuid4(),
             "workspace_id": self.workspace.id,
@@ -263,7 +361,10 @@ class ImportEngine:
             "external_id": entry.external_id,
             "version": 1,
         }
-        return values, [await self._tag(name) for name in dict.fromkeys(entry.tags)]
+        tags = self._tags
+        return values, [
+            tags.get(name.casefold()) or await self._tag(name) for name in dict.fromkeys(entry.tags)
+        ]
 
     # The catalog, read once and completed as rows name what is missing
 
@@ -331,7 +432,10 @@ class ImportEngine:
         return _Member(membership.user_id, None) if membership is not None else None
 
     async def _project(self, name: str, client_name: str) -> Project:
-        project = self._projects.get(name.casefold())
+        key = name.casefold()
+        if key in self._usable_projects:
+            return self._usable_projects[key]
+        project = self._projects.get(key)
         if project is None:
             client_id = await self._client(client_name) if client_name else None
             project = Project(
@@ -345,6 +449,7 @@ class ImportEngine:
             self._projects[name.casefold()] = project
         if project.archived_at is not None or project.client_id in self._archived_clients:
             raise RowError(f"project {project.name!r} or its client is archived")
+        self._usable_projects[key] = project
         return project
 
     async def _client(self, name: str) -> uuid.UUID:
@@ -467,12 +572,154 @@ class _Pending:
     tag_ids: list[uuid.UUID]
 
 
-def _batches(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+@dataclass
+class _ReadBatch:
+    """A batch of the file: how many rows, the last one's line, and each row parsed or
+    refused with its line and reason."""
+
+    rows: int = 0
+    last_line: int = 0
+    parsed: list[ParsedEntry] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def import_upload(
+# Writing a batch: one way per database, behind the same checks
+
+
+# The columns a batch's entries set, in the order COPY sends them.
+ENTRY_COLUMNS = (
+    "id",
+    "workspace_id",
+    "user_id",
+    "project_id",
+    "task_id",
+    "description",
+    "start_at",
+    "end_at",
+    "billable",
+    "hourly_rate_cents",
+    "source",
+    "external_id",
+    "version",
+    "created_at",
+    "updated_at",
+)
+LINK_COLUMNS = ("time_entry_id", "tag_id", "workspace_id")
+Link = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
+
+
+class StatementWriter:
+    """Entries in one `INSERT … ON CONFLICT DO NOTHING RETURNING id` sent through
+    `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
+    PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
+
+    async def entries(self, session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """Insert the entries no import wrote before; the ids of those inserted."""
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(TimeEntry.__table__)
+            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
+            .returning(TimeEntry.__table__.c.id)
+        )
+        result = await session.execute(statement, values)
+        return set(result.scalars())
+
+    async def links(self, session: AsyncSession, links: list[Link]) -> None:
+        rows = [dict(zip(LINK_COLUMNS, link, strict=True)) for link in links]
+        await session.execute(insert(time_entry_tags), rows)
+
+
+# A temporary table of the entries' columns and none of their constraints or indexes,
+# dropped at the commit that ends the batch (and so never left on a pooled connection).
+_STAGED = "import_staged_entries"
+_COLUMN_LIST = ", ".join(ENTRY_COLUMNS)
+_CREATE_STAGED = text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} ON COMMIT DROP AS "  # noqa: S608 - constants
+    f"SELECT {_COLUMN_LIST} FROM time_entries WITH NO DATA"
+)
+_EMPTY_STAGED = text(f"TRUNCATE {_STAGED}")
+# The engine forces custom plans (`app/db/engine.py`), which plans each foreign-key check of
+# a batch (four an entry, two a link) again for every row. The batch keeps one plan instead,
+# for its transaction only, as COPY with the server's defaults does.
+_ONE_PLAN_PER_CHECK = text("SET LOCAL plan_cache_mode = auto")
+_INSERT_STAGED = text(
+    f"INSERT INTO time_entries ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_STAGED} "  # noqa: S608
+    "ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id"
+).columns(column("id", Uuid))
+
+
+class CopyWriter:
+    """PostgreSQL's way: the entries go by COPY into a staging table, then into
+    `time_entries` with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id`, which
+    skips (and so counts) the rows imported before; the links of the entries just inserted
+    cannot conflict and go by COPY straight into `time_entry_tags`. COPY runs on the
+    driver's connection, inside the unit of work's transaction."""
+
+    async def entries(self, session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
+        now = utcnow()
+        records = [
+            (
+                row["id"],
+                row["workspace_id"],
+                row["user_id"],
+                row["project_id"],
+                row["task_id"],
+                row["description"],
+                row["start_at"],
+                row["end_at"],
+                row["billable"],
+                row["hourly_rate_cents"],
+                row["source"].value,
+                row["external_id"],
+                row["version"],
+                now,
+                now,
+            )
+            for row in values
+        ]
+        # Through the session first: the transaction (or the tests' savepoint) is begun.
+        await session.execute(_ONE_PLAN_PER_CHECK)
+        await session.execute(_CREATE_STAGED)
+        await session.execute(_EMPTY_STAGED)
+        driver = await _driver_connection(session)
+        await driver.copy_records_to_table(_STAGED, records=records, columns=ENTRY_COLUMNS)
+        result = await session.execute(_INSERT_STAGED)
+        return set(result.scalars())
+
+    async def links(self, session: AsyncSession, links: list[Link]) -> None:
+        driver = await _driver_connection(session)
+        await driver.copy_records_to_table("time_entry_tags", records=links, columns=LINK_COLUMNS)
+
+
+EntryWriter = StatementWriter | CopyWriter
+
+
+def writer_for(session: AsyncSession) -> EntryWriter:
+    return CopyWriter() if session.bind.dialect.name == "postgresql" else StatementWriter()
+
+
+async def _driver_connection(session: AsyncSession) -> Any:
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+# Runs: the record of an import, committed batch by batch
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    report: ImportReport
+    # Why the file could not be read (from its start, or from a line on); None if it was.
+    unreadable: str | None = None
+
+
+class LeaseLost(Exception):
+    """Another attempt took the run over (this one's lease ran out): it stops, and the
+    batch it was writing is rolled back."""
+
+
+async def queue_upload(
     session: AsyncSession,
     caller: Caller,
     options: ImportOptions,
@@ -481,47 +728,142 @@ async def import_upload(
     filename: str,
     dry_run: bool,
 ) -> ImportRun:
-    """Run the engine over an uploaded file and keep the run's record: its counts and
-    refused rows, or why the file could not be read. A dry run keeps only the record."""
+    """Keep an uploaded file with a queued run, for a runner to import in the background."""
+    policies.require_admin(caller)
     runs = ImportRunRepository(session, caller.current_workspace().id)
     run = await runs.create(
         user_id=caller.user_id,
         format=options.source,
         filename=filename[:255],
-        status=ImportStatus.RUNNING,
+        status=ImportStatus.QUEUED,
         dry_run=dry_run,
-        options={
-            "timezone": options.timezone,
-            "date_format": options.date_order.value,
-            "create_missing_members": options.create_missing_members,
-            **(
-                {"day_start": options.day_start.isoformat("minutes")}
-                if options.source is ImportFormat.HARVEST_CSV
-                else {}
-            ),
-        },
-        started_at=utcnow(),
+        options=options.stored(),
     )
-    try:
-        async with session.begin_nested() as attempt:
-            report = await import_stream(session, caller, options, stream, run_id=run.id)
-            if dry_run:
-                await attempt.rollback()
-    except UnreadableFile as exc:
-        changes: dict[str, Any] = {
-            "status": ImportStatus.FAILED,
-            "errors": [{"line": 0, "reason": str(exc)}],
-        }
+    digest, size, position = hashlib.sha256(), 0, 0
+    while chunk := stream.read(UPLOAD_CHUNK_BYTES):
+        await runs.store_file(run.id, position, chunk)
+        digest.update(chunk)
+        size += len(chunk)
+        position += 1
+    # A run with `file_bytes` is what runners claim: set last, once the file is whole.
+    return await runs.update(run, {"file_sha256": digest.hexdigest(), "file_bytes": size})
+
+
+async def command_run(
+    uow: UnitOfWork,
+    caller: Caller,
+    options: ImportOptions,
+    *,
+    filename: str,
+    file_sha256: str,
+    resume: uuid.UUID | None,
+    lease: timedelta,
+) -> ImportRun:
+    """The command's run over a file it reads itself, claimed and committed before any row
+    is read: the run named by `resume`, else the newest unfinished run of the same content
+    with the same options (a command that was stopped), else a new one. The claim holds the
+    run against any other command until its lease runs out."""
+    policies.require_admin(caller)
+    session = uow.session
+    runs = ImportRunRepository(session, caller.current_workspace().id)
+    queue = ImportQueue(session)
+    now = utcnow()
+    if resume is not None:
+        named = await runs.get(resume)
+        if named.file_bytes is not None or named.dry_run:
+            raise Conflict(f"Import {resume} is an upload or a dry run; it cannot be resumed here.")
+        if named.file_sha256 != file_sha256:
+            raise Conflict(f"Import {resume} read another file.")
+        if named.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+            raise Conflict(f"Import {resume} has ended ({named.status}).")
+        candidates = [named]
     else:
-        changes = {
-            "status": ImportStatus.SUCCEEDED,
-            "rows_count": report.rows,
-            "created_count": report.created,
-            "duplicates_count": report.duplicates,
-            "failed_count": report.failed,
-            "errors": report.errors,
-        }
-    return await runs.update(run, {**changes, "finished_at": utcnow()})
+        candidates = [
+            run
+            for run in await runs.unfinished_of_file(file_sha256, options.source, uploads=False)
+            if run.options == options.stored()
+        ]
+    for candidate in candidates:
+        claimed = await queue.claim(candidate.id, now, now + lease)
+        if claimed is not None:
+            await uow.commit_so_far()
+            return claimed
+    if candidates:
+        raise Conflict(
+            f"Import {candidates[0].id} of this file is running; it can be resumed once it "
+            "has stopped."
+        )
+    run = await runs.create(
+        user_id=caller.user_id,
+        format=options.source,
+        filename=filename[:255],
+        status=ImportStatus.RUNNING,
+        options=options.stored(),
+        file_sha256=file_sha256,
+        attempts=1,
+        lease_expires_at=now + lease,
+        started_at=now,
+    )
+    await uow.commit_so_far()
+    return run
+
+
+async def carry_out(
+    uow: UnitOfWork,
+    run: ImportRun,
+    caller: Caller,
+    stream: BinaryIO,
+    *,
+    batch_rows: int,
+    lease: timedelta,
+) -> RunOutcome:
+    """Import `stream` for `run`, which this attempt holds: each batch of time entries is
+    committed with the run's counts and last line and a renewed lease, and the lines up to
+    the last committed one are skipped. A dry run is one transaction rolled back at the end,
+    and so is a catalog. The
+    run's end (succeeded, or failed on a file that cannot be read) and `import.completed`
+    are left for the unit of work's commit; a stored upload is dropped with them."""
+    session = uow.session
+    queue = ImportQueue(session)
+    options = ImportOptions.of(run)
+    report = ImportReport.of(run)
+
+    async def checkpoint(report: ImportReport, line: int) -> None:
+        progress = {**report.counts(), "last_line": line, "lease_expires_at": utcnow() + lease}
+        if not await queue.advance(run, progress):
+            raise LeaseLost
+        await uow.commit_so_far()
+
+    changes: dict[str, Any]
+    unreadable = None
+    try:
+        if run.dry_run or options.source.is_catalog:
+            # A catalog's few hundred records are one transaction too.
+            async with session.begin_nested() as attempt:
+                report = await import_stream(
+                    session, caller, options, stream, run_id=run.id, batch_rows=batch_rows
+                )
+                if run.dry_run:
+                    await attempt.rollback()
+        else:
+            engine = ImportEngine(session, caller, options, run_id=run.id, batch_rows=batch_rows)
+            rows = await _entry_rows(session, caller, options, stream)
+            report = await engine.run(
+                rows, report=report, after_line=run.last_line, checkpoint=checkpoint
+            )
+    except UnreadableFile as exc:
+        # Between batches: what the committed ones wrote stays, and is counted.
+        unreadable = str(exc)
+        failure = {"line": 0, "reason": unreadable}
+        changes = {"status": ImportStatus.FAILED, "errors": [failure, *report.errors]}
+    else:
+        changes = {**report.counts(), "status": ImportStatus.SUCCEEDED}
+    finished = {**changes, "finished_at": utcnow(), "lease_expires_at": None}
+    if not await queue.advance(run, finished):
+        raise LeaseLost
+    if run.file_bytes is not None:
+        await queue.drop_file(run.id)
+    return RunOutcome(report, unreadable)
 
 
 async def import_stream(
@@ -531,13 +873,15 @@ async def import_stream(
     stream: BinaryIO,
     *,
     run_id: uuid.UUID | None = None,
+    batch_rows: int = BATCH_ROWS,
 ) -> ImportReport:
-    """Import a file of any format: a catalog's records, or time entries through the engine."""
+    """Import a file of any format in the session's transaction: a catalog's records, or
+    time entries through the engine."""
     if options.source.is_catalog:
         report = ImportReport()
         await CatalogImport(session, caller, options, run_id=run_id).run(stream, report)
         return report
-    engine = ImportEngine(session, caller, options, run_id=run_id)
+    engine = ImportEngine(session, caller, options, run_id=run_id, batch_rows=batch_rows)
     rows = await _entry_rows(session, caller, options, stream)
     return await engine.run(rows)
 

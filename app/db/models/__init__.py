@@ -7,6 +7,7 @@ from app.db.models.attempt_counter import AttemptCounter
 from app.db.models.client import Client
 from app.db.models.event import Event
 from app.db.models.event_counter import EventCounter
+from app.db.models.import_file_chunk import ImportFileChunk
 from app.db.models.import_run import ImportRun
 from app.db.models.invitation import Invitation
 from app.db.models.membership import Membership
@@ -34,6 +35,7 @@ __all__ = [
     "Client",
     "Event",
     "EventCounter",
+    "ImportFileChunk",
     "ImportRun",
     "Invitation",
     "Membership",
