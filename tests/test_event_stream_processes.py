@@ -117,7 +117,11 @@ async def test_one_listening_connection_per_process_and_it_comes_back_when_lost(
     async def listeners() -> list[int]:
         async with sessionmaker() as session:
             found = await session.scalars(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                # This database's: another suite may run on the same server at the same time.
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE application_name = :name AND datname = current_database()"
+                ),
                 {"name": LISTENER_NAME},
             )
             return list(found)
