@@ -103,23 +103,7 @@ class CatalogImport:
                 report.created += 1
             else:
                 report.duplicates += 1
-        events.record(
-            self.session,
-            workspace_id=self.workspace.id,
-            type="import.completed",
-            subject_type="import",
-            subject_id=self.run_id,
-            data={
-                "object": {
-                    "id": self.run_id,
-                    "format": self.options.source,
-                    "rows": report.rows,
-                    "created": report.created,
-                    "duplicates": report.duplicates,
-                    "failed": report.failed,
-                }
-            },
-        )
+        report.record_completion(self.session, self.workspace.id, self.run_id, self.options.source)
 
     def _records(self, stream: BinaryIO) -> Iterator[CatalogRecord | BadRecord]:
         currency = self.workspace.currency

@@ -113,6 +113,32 @@ class ImportReport:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
+    def record_completion(
+        self,
+        session: AsyncSession,
+        workspace_id: uuid.UUID,
+        run_id: uuid.UUID,
+        source: ImportFormat,
+    ) -> None:
+        """The run's one event, with its counts (rows get none of their own)."""
+        events.record(
+            session,
+            workspace_id=workspace_id,
+            type="import.completed",
+            subject_type="import",
+            subject_id=run_id,
+            data={
+                "object": {
+                    "id": run_id,
+                    "format": source,
+                    "rows": self.rows,
+                    "created": self.created,
+                    "duplicates": self.duplicates,
+                    "failed": self.failed,
+                }
+            },
+        )
+
     def fail(self, line: int, reason: str, *, file: str | None = None) -> None:
         """Count a refused row (or record: `file` names the file of an archive it is in)."""
         self.failed += 1
@@ -230,23 +256,7 @@ class ImportEngine:
             # Not a row more is read once the run stops (the file may be closed next).
             with suppress(Exception):
                 await upcoming
-        events.record(
-            self.session,
-            workspace_id=self.workspace.id,
-            type="import.completed",
-            subject_type="import",
-            subject_id=self.run_id,
-            data={
-                "object": {
-                    "id": self.run_id,
-                    "format": self.options.source,
-                    "rows": report.rows,
-                    "created": report.created,
-                    "duplicates": report.duplicates,
-                    "failed": report.failed,
-                }
-            },
-        )
+        report.record_completion(self.session, self.workspace.id, self.run_id, self.options.source)
         return report
 
     def _read_batch(self, rows: Iterator[RawRow]) -> "_ReadBatch | None":
