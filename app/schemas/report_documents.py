@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import ReadSchema, Schema, SupportedDate, UTCDatetime, examples
-from app.schemas.reports import DayOrInstant, SummaryQuery, Totals
+from app.schemas.reports import ReportFrom, ReportTo, SummaryQuery, Totals
 from app.schemas.time_entries import EntryCriteria
 from app.schemas.users import Timezone
 
@@ -58,17 +58,8 @@ class DetailedQuery(EntryCriteria):
     group_by: DetailedGrouping = Field(
         default=DetailedGrouping.DAY, description="Headings: local days or projects."
     )
-    from_: DayOrInstant | None = Field(
-        default=None,
-        alias="from",
-        description="Entries starting at or after this instant; a date means its start in `tz`.",
-        examples=["2026-11-01"],
-    )
-    to: DayOrInstant | None = Field(
-        default=None,
-        description="Entries starting before this instant; a date means its start in `tz`.",
-        examples=["2026-12-01"],
-    )
+    from_: ReportFrom = None
+    to: ReportTo = None
     tz: Timezone | None = Field(
         default=None,
         description="IANA timezone of days and times; default: yours.",

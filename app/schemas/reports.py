@@ -50,23 +50,31 @@ DayOrInstant = Annotated[
     UTCDatetime | Annotated[SupportedDate, Strict()], BeforeValidator(_dates_as_dates)
 ]
 
+# The period a report covers, as every report's query names it.
+ReportFrom = Annotated[
+    DayOrInstant | None,
+    Field(
+        alias="from",
+        description="Entries starting at or after this instant; a date means its start in `tz`.",
+        examples=["2026-11-01"],
+    ),
+]
+ReportTo = Annotated[
+    DayOrInstant | None,
+    Field(
+        description="Entries starting before this instant; a date means its start in `tz`.",
+        examples=["2026-12-01"],
+    ),
+]
+
 
 class SummaryQuery(EntryCriteria):
     """How a summary report groups, buckets and rounds the entries its filters select."""
 
     group_by: ReportGroup = Field(description="What the top-level groups are.")
     sub_group_by: ReportGroup | None = Field(default=None, description="Splits each group again.")
-    from_: DayOrInstant | None = Field(
-        default=None,
-        alias="from",
-        description="Entries starting at or after this instant; a date means its start in `tz`.",
-        examples=["2026-11-01"],
-    )
-    to: DayOrInstant | None = Field(
-        default=None,
-        description="Entries starting before this instant; a date means its start in `tz`.",
-        examples=["2026-12-01"],
-    )
+    from_: ReportFrom = None
+    to: ReportTo = None
     tz: Timezone | None = Field(
         default=None,
         description="IANA timezone of days, weeks and months; default: yours.",
