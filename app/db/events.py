@@ -271,6 +271,10 @@ def _has_webhooks(workspace_id: uuid.UUID) -> Exists:
     return exists().where(_WEBHOOKS.c.workspace_id == workspace_id, _WEBHOOKS.c.enabled)
 
 
+# So many events' arrays per statement at most (a bulk change or a restore makes thousands).
+_PUBLISH_CHUNK = 5000
+
+
 def publish(session: Session, pending: Iterable[_Pending]) -> None:
     """Number and insert `pending` events; runs inside the committing transaction."""
     by_workspace: dict[uuid.UUID, list[_Pending]] = {}
@@ -291,9 +295,6 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
             _publish_step_by_step(session, connection, unit, now, workspace_id, items)
     session.info.setdefault(_PUBLISHED, set()).update(by_workspace)
 
-
-# So many events' arrays per statement at most (a bulk change or a restore makes thousands).
-_PUBLISH_CHUNK = 5000
 
 # PostgreSQL numbers, inserts and queues a workspace's events in one round trip: the counter
 # upsert takes the row lock held until commit, the events take the numbers it returns, and
@@ -406,7 +407,7 @@ def _publish_step_by_step(
     ]
     connection.execute(insert(_EVENTS), rows)
     if has_webhooks:
-        webhook_outbox.queue_deliveries(session, connection, [(workspace_id, first, last)], now)
+        webhook_outbox.queue_deliveries(session, connection, workspace_id, (first, last), now)
 
 
 def take_published(session: Session) -> set[uuid.UUID]:

@@ -3,16 +3,17 @@ workspace subscribed to its type, written by `app.db.events.publish` in the tran
 that writes the event. A crash after the commit loses no delivery; a rollback leaves none.
 
 One statement, whatever the number of events or webhooks: it matches the events just
-numbered (by workspace and sequence range) against `webhook_subscriptions` in SQL.
+numbered (by workspace and sequence range) against `webhook_subscriptions` in SQL. This is
+SQLite's way; PostgreSQL queues them in the statement that inserts the events.
 A process that runs a dispatcher registers a wake-up, called after a commit that queued
 deliveries, so they go out at once instead of at the next poll.
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, event, exists, insert, literal, or_, select
+from sqlalchemy import Connection, and_, event, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -31,16 +32,14 @@ _wakers: list[Callable[[], None]] = []
 def queue_deliveries(
     session: Session,
     connection: Connection,
-    numbered: Sequence[tuple[uuid.UUID, int, int]],
+    workspace_id: uuid.UUID,
+    numbers: tuple[int, int],
     now: datetime,
 ) -> None:
-    """Queue the deliveries of the events numbered `first..last` in each
-    `(workspace_id, first, last)` of `numbered`."""
-    just_numbered = or_(
-        *(
-            and_(_EVENTS.c.workspace_id == workspace_id, _EVENTS.c.sequence.between(first, last))
-            for workspace_id, first, last in numbered
-        )
+    """Queue the deliveries of the workspace's events numbered `first..last` (`numbers`)."""
+    first, last = numbers
+    just_numbered = and_(
+        _EVENTS.c.workspace_id == workspace_id, _EVENTS.c.sequence.between(first, last)
     )
     subscribed = exists().where(
         webhook_subscriptions.c.webhook_id == _WEBHOOKS.c.id,
