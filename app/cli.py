@@ -146,7 +146,7 @@ def serve(
         asyncio.run(migrations.upgrade(settings.database_url))
     with multiprocess_directory(workers):
         uvicorn.run(
-            "app.main:create_app",
+            "app.main:create_served_app",
             factory=True,
             host=host,
             port=port,

@@ -1,9 +1,13 @@
 """The app skeleton: health checks, problem+json errors, docs and OpenAPI."""
 
+import gc
+
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
+from app import main
 from app.api.deps import SessionDep
 from app.api.problems import PROBLEM_CONTENT_TYPE
 from app.config import Environment, Settings
@@ -106,3 +110,18 @@ async def test_cors_allows_only_configured_origins(settings: Settings) -> None:
         )
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_the_served_app_freezes_what_lives_as_long_as_the_process(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main, "get_settings", lambda: settings)
+    threshold = gc.get_threshold()
+    try:
+        app = main.create_served_app()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == main.COLLECTION_THRESHOLD
+        assert app.state.settings is settings
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
