@@ -121,10 +121,10 @@ def _selects_one_entity(statement: Select[Any]) -> bool:
     return len(descriptions) == 1 and isinstance(descriptions[0]["expr"], type)
 
 
-async def _execute(session: AsyncSession, statement: Select[Any]) -> Any:
+async def _execute(session: AsyncSession, statement: Select[Any], *, entity: bool) -> Any:
     """ORM objects through the session; plain rows straight from its connection, with no
     ORM compilation or loading on the way."""
-    if _selects_one_entity(statement):
+    if entity:
         return await session.execute(statement)
     connection = await connection_of(session)
     return await connection.execute(statement)
@@ -135,17 +135,19 @@ async def paginate(
 ) -> PageResult[M]:
     """Run `statement` one page at a time; the statement carries filters, never ordering."""
     total = None
+    # Asked once: the answer walks the statement's columns through the ORM.
+    entity = _selects_one_entity(statement)
     if params.include_total:
         count = select(func.count()).select_from(statement.order_by(None).subquery())
-        total = (await _execute(session, count)).scalar_one()
+        total = (await _execute(session, count, entity=False)).scalar_one()
     page_statement = statement
     if params.cursor:
         value, row_id = decode_cursor(sort, params.cursor)
         page_statement = page_statement.where(sort.after(value, row_id))
     page_statement = page_statement.order_by(*sort.order_by()).limit(params.limit + 1)
-    result = await _execute(session, page_statement)
+    result = await _execute(session, page_statement, entity=entity)
     # One ORM entity comes back as objects, columns as rows; both read by attribute below.
-    rows = list(result.scalars() if _selects_one_entity(statement) else result.all())
+    rows = list(result.scalars() if entity else result.all())
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

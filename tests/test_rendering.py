@@ -76,6 +76,8 @@ async def test_rendered_rows_are_what_the_schema_makes_of_them(
         for entry in (finished, running, deleted)
     ]
     assert [row.locked_reason for row in rows] == ["closed_period", None, None]
+    # Read rows hold the schema's fields in its order: rendering zips them with their names.
+    assert rows[0]._fields == tuple(TimeEntryRead.model_fields)
     for row in rows:
         body = orjson.loads(render_one(TimeEntryRead, row, caller).body)
         expected = schema_json(row, rates_visible)
@@ -91,10 +93,16 @@ async def test_rendered_rows_are_what_the_schema_makes_of_them(
     body.pop("duration_seconds"), expected.pop("duration_seconds")
     assert body == expected
 
-    page = PageResult(items=rows[:1], next_cursor="abc", total=3)
+    # A page of finished entries, the first with two tags, the last with none.
+    finished_rows = [rows[0], rows[2]]
+    page = PageResult(items=finished_rows, next_cursor="abc", total=3)
     rendered = orjson.loads(render_page(TimeEntryRead, page, caller).body)
+    assert len(rendered["items"][0]["tag_ids"]) == 2 and rendered["items"][1]["tag_ids"] == []
     assert rendered == Page[TimeEntryRead](
-        items=[TimeEntryRead.model_validate(rows[0], context=rate_context(rates_visible))],
+        items=[
+            TimeEntryRead.model_validate(row, context=rate_context(rates_visible))
+            for row in finished_rows
+        ],
         next_cursor="abc",
         total=3,
     ).model_dump(mode="json")

@@ -4,6 +4,7 @@ then neither validates nor serializes the same data again; the route's `response
 still describes it in the OpenAPI document, and tests hold both renderings equal."""
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -27,7 +28,7 @@ def _other(value: Any) -> str:
 
 class Renders(Protocol):
     @classmethod
-    def render(cls, row: Any, *, rates_visible: bool) -> dict[str, Any]: ...
+    def render(cls, rows: Sequence[Any], *, rates_visible: bool) -> list[dict[str, Any]]: ...
 
 
 def json_response(
@@ -45,16 +46,15 @@ def render_one(
     schema: type[Renders], row: Any, caller: Caller, *, status_code: int = 200
 ) -> Response:
     """One versioned row for the caller, with its ETag."""
-    content = schema.render(row, rates_visible=policies.may_see_rates(caller))
+    [content] = schema.render([row], rates_visible=policies.may_see_rates(caller))
     return json_response(content, status_code=status_code, headers={"ETag": etag_of(row)})
 
 
 def render_page(schema: type[Renders], page: PageResult[Any], caller: Caller) -> Response:
     """One page of rows for the caller, as `Page[schema]` describes it."""
-    rates_visible = policies.may_see_rates(caller)
     return json_response(
         {
-            "items": [schema.render(row, rates_visible=rates_visible) for row in page.items],
+            "items": schema.render(page.items, rates_visible=policies.may_see_rates(caller)),
             "next_cursor": page.next_cursor,
             "total": page.total,
         }

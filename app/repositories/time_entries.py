@@ -66,11 +66,15 @@ TAG_IDS = (
     .scalar_subquery()
     .label("tag_ids")
 )
-# What reads render: every column but the importer's bookkeeping, the tags, and why the
-# entry is closed.
+# What reads render, in the order the read schema lists them (a page is then rendered
+# by zipping each row with its names; a test holds the two orders equal): every column but
+# the importer's bookkeeping, with the tags after the task, and why the entry is closed.
+_STORED_COLUMNS = [column for column in _ENTRIES.c if column.key != "external_id"]
+_AFTER_TASK = [column.key for column in _STORED_COLUMNS].index("task_id") + 1
 _READ_COLUMNS = (
-    *(column for column in _ENTRIES.c if column.key != "external_id"),
+    *_STORED_COLUMNS[:_AFTER_TASK],
     TAG_IDS,
+    *_STORED_COLUMNS[_AFTER_TASK:],
     LOCK_REASON,
 )
 
