@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, or_, select, update
 
 from app.db.models import ApiToken, User
+from app.db.prepared import PreparedRead
 from app.db.types import utcnow
 from app.repositories.base import Repository
 from app.repositories.standing import Standing, standing_of, standing_statement
@@ -26,8 +27,8 @@ _LIVE_TOKEN = (
         _USERS.c.deleted_at.is_(None),
     )
 )
-_LIVE_TOKEN_ALONE = standing_statement(_LIVE_TOKEN, None)
-_LIVE_TOKEN_IN_WORKSPACE = standing_statement(_LIVE_TOKEN, bindparam("workspace_id"))
+_LIVE_TOKEN_ALONE = PreparedRead(standing_statement(_LIVE_TOKEN, None))
+_LIVE_TOKEN_IN_WORKSPACE = PreparedRead(standing_statement(_LIVE_TOKEN, bindparam("workspace_id")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,13 @@ class ApiTokenRepository(Repository[ApiToken]):
         their standing in the workspace `workspace_id`."""
         values = {"token_hash": token_digest(secret), "now": now}
         if workspace_id is None:
-            result = await self.read(_LIVE_TOKEN_ALONE, values)
+            rows = await self.read(_LIVE_TOKEN_ALONE, values)
         else:
             values["workspace_id"] = workspace_id
-            result = await self.read(_LIVE_TOKEN_IN_WORKSPACE, values)
-        row = result.first()
-        if row is None:
+            rows = await self.read(_LIVE_TOKEN_IN_WORKSPACE, values)
+        if not rows:
             return None
+        row = rows[0]
         return LiveToken(row.token_id, row.token_last_used_at, standing_of(row))
 
     async def is_live(self, token_id: uuid.UUID, now: datetime) -> bool:

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Executable, Result, Select, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.db.base import Base, SoftDeleteMixin
 from app.db.connection import connection_of
 from app.db.integrity import Violation, describe
+from app.db.prepared import PreparedRead
 from app.db.types import utcnow
 from app.errors import Duplicate, InvalidInput, NotFound, ReferenceMissing, StaleVersion
 from app.pagination import PageParams, PageResult, SortKey, paginate
@@ -41,13 +42,13 @@ class Repository(Generic[M]):
         return statement
 
     async def read(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> Result[Any]:
-        """Run a Core statement over table columns on the unit of work's connection, for
-        plain rows: no ORM compilation, identity map or object loading on the way. Reads
+        self, prepared: PreparedRead, parameters: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """The rows of a Core statement over table columns, run on the unit of work's
+        connection: no ORM compilation, identity map or object loading on the way. Reads
         that render rows (not objects a write changes) go this way."""
         connection = await connection_of(self.session)
-        return await connection.execute(statement, parameters)
+        return await prepared.rows(connection, parameters or {})
 
     async def get_or_none(
         self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Row, Select, and_, null, select
+from sqlalchemy import ColumnElement, Select, and_, null, select
 
 from app.db.models import Membership, User, Workspace
 from app.enums import Role, WeekStart
@@ -35,11 +35,10 @@ class _PlainRow:
         return [table.c[field.name].label(f"{prefix}{field.name}") for field in fields(cls)]  # type: ignore[arg-type]
 
     @classmethod
-    def from_row(cls, row: Row[Any], prefix: str) -> Self | None:
-        values = row._mapping
-        if values[f"{prefix}id"] is None:
+    def from_row(cls, row: Any, prefix: str) -> Self | None:
+        if getattr(row, f"{prefix}id") is None:
             return None
-        return cls(**{field.name: values[f"{prefix}{field.name}"] for field in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{field.name: getattr(row, f"{prefix}{field.name}") for field in fields(cls)})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +122,7 @@ def standing_statement(statement: Select[Any], workspace_id: Any | None) -> Sele
     )
 
 
-def standing_of(row: Row[Any]) -> Standing:
+def standing_of(row: Any) -> Standing:
     """The rows a `standing_statement` read; a membership only with its live workspace."""
     user = UserRow.from_row(row, "user_")
     assert user is not None

@@ -6,7 +6,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    Row,
     Select,
     String,
     bindparam,
@@ -23,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from app.db import events
+from app.db.connection import connection_of
 from app.db.models import Membership, Project, TimeEntry, User, time_entry_tags
+from app.db.prepared import PreparedRead
 from app.db.types import utcnow
 from app.enums import ApprovalState, LockReason
 from app.repositories.base import Repository, ScopedRepository
@@ -31,8 +32,8 @@ from app.repositories.closed_time import LOCK_REASON, in_closed_time, in_period
 
 RUNNING_CONFLICT = "The user already has a running time entry; stop it first."
 
-# An entry as reads render it: its columns and `tag_ids`.
-EntryRow = Row[Any]
+# An entry as reads render it: its columns and `tag_ids`, read by attribute.
+EntryRow = Any
 
 
 class WrittenEntry:
@@ -68,19 +69,19 @@ TAG_IDS = (
 )
 # What reads render, in the order the read schema lists them (a page is then rendered
 # by zipping each row with its names; a test holds the two orders equal): every column but
-# the importer's bookkeeping, with the tags after the task, and why the entry is closed.
-_STORED_COLUMNS = [column for column in _ENTRIES.c if column.key != "external_id"]
-_AFTER_TASK = [column.key for column in _STORED_COLUMNS].index("task_id") + 1
+# the importer's bookkeeping, the tags, and why the entry is closed.
 _READ_COLUMNS = (
-    *_STORED_COLUMNS[:_AFTER_TASK],
+    *(_ENTRIES.c[name] for name in ("id", "workspace_id", "user_id", "project_id", "task_id")),
     TAG_IDS,
-    *_STORED_COLUMNS[_AFTER_TASK:],
+    *(_ENTRIES.c[name] for name in ("description", "start_at", "end_at", "billable")),
+    *(_ENTRIES.c[name] for name in ("hourly_rate_cents", "source", "version", "created_at")),
+    *(_ENTRIES.c[name] for name in ("updated_at", "deleted_at")),
     LOCK_REASON,
 )
 
 
 @cache
-def _one_entry(*, own: bool, include_deleted: bool) -> Select[Any]:
+def _one_entry(*, own: bool, include_deleted: bool) -> PreparedRead:
     """The read of one entry by id, built once per kind of reader: a statement built once
     keeps its cache key, so a request neither builds nor compiles it again."""
     statement = select(*_READ_COLUMNS).where(
@@ -91,7 +92,7 @@ def _one_entry(*, own: bool, include_deleted: bool) -> Select[Any]:
         statement = statement.where(_ENTRIES.c.user_id == bindparam("viewer_id"))
     if not include_deleted:
         statement = statement.where(_ENTRIES.c.deleted_at.is_(None))
-    return statement
+    return PreparedRead(statement)
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,10 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             "entry_id": entry_id,
             "viewer_id": self.viewer_id,
         }
-        row = (await self.read(statement, parameters)).one_or_none()
-        if row is None:
+        rows = await self.read(statement, parameters)
+        if not rows:
             raise self.not_found()
-        return row
+        return rows[0]
 
     def filtered(self, filters: EntryFilters, *columns: Any) -> Select[Any]:
         """The entries `filters` select, as `rows(*columns)` gives them."""
@@ -226,7 +227,8 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         PostgreSQL locks the user rows, in id order so that two writers cannot deadlock.
         SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serializes writers.
         """
-        await self.read(_LOCK_USERS, {"user_ids": sorted(user_ids)})
+        connection = await connection_of(self.session)
+        await connection.execute(_LOCK_USERS, {"user_ids": sorted(user_ids)})
 
     async def user_ids(self) -> set[uuid.UUID]:
         """Everyone with time in the workspace: its members and whoever has entries here."""

@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from app.db.models import User
+from app.db.prepared import PreparedRead
 from app.repositories.base import Repository
 from app.repositories.standing import Standing, standing_of, standing_statement, users_table_select
 from app.security import hash_password
@@ -14,8 +15,10 @@ _USERS = User.__table__
 _ACTIVE_USER = users_table_select().where(
     _USERS.c.id == bindparam("user_id"), _USERS.c.is_active.is_(True), _USERS.c.deleted_at.is_(None)
 )
-_ACTIVE_USER_ALONE = standing_statement(_ACTIVE_USER, None)
-_ACTIVE_USER_IN_WORKSPACE = standing_statement(_ACTIVE_USER, bindparam("workspace_id"))
+_ACTIVE_USER_ALONE = PreparedRead(standing_statement(_ACTIVE_USER, None))
+_ACTIVE_USER_IN_WORKSPACE = PreparedRead(
+    standing_statement(_ACTIVE_USER, bindparam("workspace_id"))
+)
 
 
 class UserRepository(Repository[User]):
@@ -53,10 +56,9 @@ class UserRepository(Repository[User]):
     ) -> Standing | None:
         """The active user by id, with their standing in the workspace `workspace_id`."""
         if workspace_id is None:
-            result = await self.read(_ACTIVE_USER_ALONE, {"user_id": user_id})
+            rows = await self.read(_ACTIVE_USER_ALONE, {"user_id": user_id})
         else:
-            result = await self.read(
+            rows = await self.read(
                 _ACTIVE_USER_IN_WORKSPACE, {"user_id": user_id, "workspace_id": workspace_id}
             )
-        row = result.first()
-        return standing_of(row) if row else None
+        return standing_of(rows[0]) if rows else None

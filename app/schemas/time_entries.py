@@ -5,7 +5,6 @@ from enum import IntEnum, StrEnum
 from typing import Annotated, Any
 
 from pydantic import MISSING, AliasChoices, BaseModel, Field, computed_field, field_validator
-from sqlalchemy import Row
 
 from app.db.models.time_entry import DESCRIPTION_MAX_LENGTH
 from app.db.types import utcnow
@@ -175,7 +174,7 @@ class TimeEntryRead(RatesHidden):
         from them: `model_validate` then `model_dump(mode="json")` give the same (tests hold
         them equal) at several times the cost, on the hottest routes. Read rows carry the
         stored fields in the schema's order, so each is zipped with their names."""
-        if rows and isinstance(rows[0], Row) and rows[0]._fields == STORED_FIELDS:
+        if rows and getattr(rows[0], "_fields", None) == STORED_FIELDS:
             contents = [dict(zip(STORED_FIELDS, row, strict=True)) for row in rows]
         else:
             contents = [{name: getattr(row, name) for name in STORED_FIELDS} for row in rows]
