@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Environment, Settings, normalize_database_url
@@ -21,6 +21,7 @@ from app.db.engine import Sessions, create_engine, create_sessionmaker, create_s
 from app.db.models import Base
 from app.main import create_app
 from tests.factories import TEST_SECRET_KEY, Team, make_team
+from tests.sent import sent_statements
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -151,13 +152,12 @@ def query_counter(engine: AsyncEngine) -> Iterator[QueryCounter]:
     """Counts the SQL statements sent while the test runs, savepoints excluded."""
     counter = QueryCounter()
 
-    def record(_conn, _cursor, statement, _params, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+    def record(statement: str) -> None:
         if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
             counter.statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    yield counter
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
+    with sent_statements(engine, record):
+        yield counter
 
 
 @pytest.fixture

@@ -1,21 +1,24 @@
 """Prepared reads give the rows SQLAlchemy gives, whichever way they run."""
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.models import TimeEntry, Workspace
-from app.db.prepared import PreparedRead
+from app.db.prepared import MAX_LIST_VARIANT, PreparedRead
 from app.repositories.api_tokens import _LIVE_TOKEN_IN_WORKSPACE, ApiTokenRepository
+from app.repositories.closed_time import _CLOSED_TIME
+from app.repositories.entry_references import _LIVE_TAGS, _PROJECT, _PROJECT_AND_TAGS, _TASK
 from app.repositories.time_entries import _one_entry
 from app.repositories.users import _ACTIVE_USER_ALONE, _ACTIVE_USER_IN_WORKSPACE
 from app.security import token_digest
-from tests.factories import Team, make_entry, make_project, make_tag
+from tests.factories import Team, make_entry, make_project, make_tag, make_task
 from tests.tracking import tag_entry
 
 pytestmark = pytest.mark.committed
@@ -32,14 +35,19 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 async def both_ways(
-    connection: AsyncConnection, prepared: PreparedRead, parameters: dict[str, Any]
+    connection: AsyncConnection,
+    prepared: PreparedRead,
+    parameters: dict[str, Any],
+    *,
+    too_long: bool = False,
 ) -> list[tuple[Any, ...]]:
     """The prepared read's rows, checked against SQLAlchemy's rows of the same statement,
     field by field and with the same names."""
     rows = await prepared.rows(connection, parameters)
     expected = (await connection.execute(prepared.statement, parameters)).all()
-    # On PostgreSQL the driver answered: its rows are plain named tuples.
-    on_driver = connection.dialect.name == "postgresql"
+    # On PostgreSQL the driver answered (unless an IN list was too long for it): its rows
+    # are plain named tuples.
+    on_driver = connection.dialect.name == "postgresql" and not too_long
     assert all(isinstance(row, tuple) is on_driver for row in rows)
     assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
     for row, other in zip(rows, expected, strict=True):
@@ -106,16 +114,51 @@ async def test_standing_reads_match_sqlalchemy(
         assert await both_ways(connection, _LIVE_TOKEN_IN_WORKSPACE, unknown) == []
 
 
-async def test_a_prepared_read_takes_no_list_that_would_change_its_text(
-    engine: AsyncEngine, is_postgres: bool
+async def test_reference_and_closed_time_reads_match_sqlalchemy(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], committed_team: Team
 ) -> None:
-    prepared = PreparedRead(
-        select(_ENTRIES.c.id).where(_ENTRIES.c.id.in_(bindparam("ids", expanding=True)))
-    )
+    team = committed_team
+    async with sessionmaker() as session:
+        project = await make_project(session, team.workspace, hourly_rate_cents=4200)
+        task = await make_task(session, project)
+        tags = [await make_tag(session, team.workspace) for _ in range(3)]
+        await session.commit()
+    tag_ids = [tag.id for tag in tags]
+    workspace = {"workspace_id": team.workspace.id}
+    on = {**workspace, "project_id": project.id, "user_id": team.member.id}
     async with reading(engine) as connection:
-        if not is_postgres:
-            # SQLite runs every read through SQLAlchemy, which expands the list.
-            assert await prepared.rows(connection, {"ids": []}) == []
-            return
-        with pytest.raises(ValueError, match="expanding"):
-            await prepared.rows(connection, {"ids": []})
+        assert len(await both_ways(connection, _PROJECT, on)) == 1
+        task_read = {**workspace, "task_id": task.id, "user_id": team.member.id}
+        assert len(await both_ways(connection, _TASK, task_read)) == 1
+        # IN lists of every length, and one past those compiled for the driver.
+        for ids in ([], tag_ids[:1], tag_ids, [*tag_ids, *[uuid.uuid4()] * MAX_LIST_VARIANT]):
+            too_long = len(ids) > MAX_LIST_VARIANT
+            found = await both_ways(
+                connection, _LIVE_TAGS, {**workspace, "tag_ids": ids}, too_long=too_long
+            )
+            assert {row[0] for row in found} == set(ids) & set(tag_ids)
+            [(*_, live)] = await both_ways(
+                connection, _PROJECT_AND_TAGS, {**on, "tag_ids": ids}, too_long=too_long
+            )
+            live_ids = {uuid.UUID(tag_id) for tag_id in live.split(",")} if live else set()
+            assert live_ids == set(ids) & set(tag_ids)
+        closed_time = {
+            **workspace,
+            "user_ids": [team.member.id, team.owner.id],
+            "earliest": team.workspace.created_at,
+            "latest": team.workspace.created_at,
+        }
+        assert len(await both_ways(connection, _CLOSED_TIME, closed_time)) == 1
+
+
+async def test_in_a_transaction_the_driver_reads_once_it_has_begun(
+    engine: AsyncEngine, committed_team: Team, is_postgres: bool
+) -> None:
+    parameters = {"user_id": committed_team.member.id}
+    async with engine.connect() as connection, connection.begin():
+        # SQLAlchemy begins the transaction on the server with its first statement.
+        [first] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+        [then] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+    assert not isinstance(first, tuple)
+    assert isinstance(then, tuple) is is_postgres
+    assert tuple(first) == tuple(then)

@@ -1,16 +1,14 @@
 """What every edit goes through: If-Match on each PATCH and DELETE, and a short statement list."""
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
-from asyncpg.connection import LoggedQuery
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.factories import Team, auth_headers, make_entry, make_project, make_tag, make_webhook
+from tests.sent import sent_statements
 from tests.tracking import entries_url, tag_entry
 
 # Unversioned rows, and bulk routes that answer per item.
@@ -48,35 +46,15 @@ def publishing(engine: AsyncEngine, webhook: bool = False) -> list[str]:
 @pytest.fixture
 def statements(engine: AsyncEngine) -> Iterator[list[str]]:
     """Every statement sent, savepoints included; BEGIN is left out, as PostgreSQL's driver
-    sends it without a cursor. On asyncpg, prepared reads go to the driver itself: its own
-    log of what it runs outside SQLAlchemy's cursors counts them (transaction control
-    aside)."""
+    sends it without a cursor."""
     sent: list[str] = []
 
-    def record(_conn, _cursor, statement, _params, _context, _executemany) -> None:  # type: ignore[no-untyped-def]
+    def record(statement: str) -> None:
         if not statement.startswith("BEGIN"):
             sent.append(" ".join(statement.split()[:3]))
 
-    def record_driver(query: LoggedQuery) -> None:
-        if not query.query.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            sent.append(" ".join(query.query.split()[:3]))
-
-    def listen(dbapi_connection, _record, _proxy=None) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.driver_connection.add_query_logger(record_driver)
-
-    def stop(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.driver_connection.remove_query_logger(record_driver)
-
-    on_driver = engine.dialect.driver == "asyncpg"
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    if on_driver:
-        event.listen(engine.sync_engine, "checkout", listen)
-        event.listen(engine.sync_engine, "checkin", stop)
-    yield sent
-    event.remove(engine.sync_engine, "before_cursor_execute", record)
-    if on_driver:
-        event.remove(engine.sync_engine, "checkout", listen)
-        event.remove(engine.sync_engine, "checkin", stop)
+    with sent_statements(engine, record):
+        yield sent
 
 
 @pytest.mark.committed
@@ -185,7 +163,6 @@ async def test_reading_entries_is_one_statement_after_the_caller(
         statements.clear()
         response = await client.get(url, headers=headers)
         assert response.status_code == 200, response.text
-        await asyncio.sleep(0)  # the driver logs what it ran from the event loop's next turn
         # The caller with their membership, then the entries with their tag ids.
         assert len(statements) == 2, statements
     assert response.json()["items"][0]["tag_ids"] == [str(tag.id)]

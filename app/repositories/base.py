@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import Base, SoftDeleteMixin
-from app.db.connection import connection_of
 from app.db.integrity import Violation, describe
-from app.db.prepared import PreparedRead
+from app.db.prepared import PreparedRead, read_rows
 from app.db.types import utcnow
 from app.errors import Duplicate, InvalidInput, NotFound, ReferenceMissing, StaleVersion
 from app.pagination import PageParams, PageResult, SortKey, paginate
@@ -47,8 +46,7 @@ class Repository(Generic[M]):
         """The rows of a Core statement over table columns, run on the unit of work's
         connection: no ORM compilation, identity map or object loading on the way. Reads
         that render rows (not objects a write changes) go this way."""
-        connection = await connection_of(self.session)
-        return await prepared.rows(connection, parameters or {})
+        return await read_rows(self.session, prepared, parameters or {})
 
     async def get_or_none(
         self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()

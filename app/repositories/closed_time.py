@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.db.connection import connection_of
 from app.db.models import Approval, TimeEntry, Workspace
+from app.db.prepared import PreparedRead, read_rows
 from app.db.types import UTCDateTime
 from app.enums import ApprovalState, LockReason
 
@@ -103,7 +103,7 @@ class ClosingApproval:
 
 _WORKSPACES, _APPROVALS = Workspace.__table__, Approval.__table__
 # Built once: a write reads it every time, and the values are bound.
-_CLOSED_TIME = (
+_CLOSED_TIME = PreparedRead(
     select(
         _WORKSPACES.c.locked_before,
         _APPROVALS.c.id,
@@ -144,14 +144,13 @@ async def load_closed_time(
     of their periods, or a move of `locked_before`, then either committed before and is
     seen here, or waits for this transaction.
     """
-    connection = await connection_of(session)
     parameters = {
         "workspace_id": workspace_id,
         "user_ids": list(user_ids),
         "earliest": earliest,
         "latest": latest,
     }
-    rows = (await connection.execute(_CLOSED_TIME, parameters)).all()
+    rows = await read_rows(session, _CLOSED_TIME, parameters)
     locked_before = rows[0][0] if rows else None
     approvals = [ClosingApproval(*row[1:]) for row in rows if row[1] is not None]
     return locked_before, approvals

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.connection import connection_of
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, TimeEntry
+from app.db.prepared import PreparedRead, read_rows
 from app.enums import ProjectVisibility
 from app.repositories.projects import tracked
 
@@ -37,18 +37,19 @@ _MEMBERSHIP = select(Membership).where(
     Membership.workspace_id == bindparam("workspace_id"),
     Membership.user_id == bindparam("user_id"),
 )
-_PROJECT = (
-    select(
-        _PROJECTS.id,
-        _PROJECTS.is_billable,
-        _PROJECTS.hourly_rate_cents,
-        _MEMBER.c.hourly_rate_cents,
-        _SEEN,
-        _PROJECTS.archived_at.is_not(None) | _CLIENTS.archived_at.is_not(None),
-        _PROJECTS.deleted_at.is_not(None),
-        _PROJECTS.estimate_seconds,
-        _PROJECTS.budget_cents,
-    )
+_PROJECT_COLUMNS = (
+    _PROJECTS.id,
+    _PROJECTS.is_billable,
+    _PROJECTS.hourly_rate_cents,
+    _MEMBER.c.hourly_rate_cents.label("member_rate_cents"),
+    _SEEN.label("visible"),
+    (_PROJECTS.archived_at.is_not(None) | _CLIENTS.archived_at.is_not(None)).label("archived"),
+    _PROJECTS.deleted_at.is_not(None).label("deleted"),
+    _PROJECTS.estimate_seconds,
+    _PROJECTS.budget_cents,
+)
+_PROJECT = PreparedRead(
+    select(*_PROJECT_COLUMNS)
     .select_from(
         Project.__table__.outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id).outerjoin(
             _MEMBER,
@@ -68,26 +69,29 @@ _LIVE_TAGS_TOGETHER = (
         _TAGS.deleted_at.is_(None),
     )
     .scalar_subquery()
+    .label("live_tag_ids")
 )
 # `_PROJECT` and `_LIVE_TAGS_TOGETHER` in one round trip: a write naming both checks them
 # at once. One row always comes back; its project columns are null when there is none.
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
-_PROJECT_AND_TAGS = select(*_PROJECT.selected_columns, _LIVE_TAGS_TOGETHER).select_from(
-    _ONE_ROW.outerjoin(
-        Project.__table__,
-        and_(
-            _PROJECTS.id == bindparam("project_id"),
-            _PROJECTS.workspace_id == bindparam("workspace_id"),
-        ),
-    )
-    .outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id)
-    .outerjoin(
-        _MEMBER,
-        and_(_MEMBER.c.project_id == _PROJECTS.id, _MEMBER.c.user_id == bindparam("user_id")),
+_PROJECT_AND_TAGS = PreparedRead(
+    select(*_PROJECT_COLUMNS, _LIVE_TAGS_TOGETHER).select_from(
+        _ONE_ROW.outerjoin(
+            Project.__table__,
+            and_(
+                _PROJECTS.id == bindparam("project_id"),
+                _PROJECTS.workspace_id == bindparam("workspace_id"),
+            ),
+        )
+        .outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id)
+        .outerjoin(
+            _MEMBER,
+            and_(_MEMBER.c.project_id == _PROJECTS.id, _MEMBER.c.user_id == bindparam("user_id")),
+        )
     )
 )
-_TASK = (
-    select(_TASKS.id, _TASKS.project_id, _SEEN)
+_TASK = PreparedRead(
+    select(_TASKS.id, _TASKS.project_id, _SEEN.label("visible"))
     .select_from(Task.__table__.join(Project.__table__, _PROJECTS.id == _TASKS.project_id))
     .where(
         _TASKS.id == bindparam("task_id"),
@@ -95,10 +99,12 @@ _TASK = (
         _TASKS.deleted_at.is_(None),
     )
 )
-_LIVE_TAGS = select(_TAGS.id).where(
-    _TAGS.id.in_(bindparam("tag_ids", expanding=True)),
-    _TAGS.workspace_id == bindparam("workspace_id"),
-    _TAGS.deleted_at.is_(None),
+_LIVE_TAGS = PreparedRead(
+    select(_TAGS.id).where(
+        _TAGS.id.in_(bindparam("tag_ids", expanding=True)),
+        _TAGS.workspace_id == bindparam("workspace_id"),
+        _TAGS.deleted_at.is_(None),
+    )
 )
 
 
@@ -107,10 +113,9 @@ class EntryReferenceRepository:
         self.session = session
         self.workspace_id = workspace_id
 
-    async def _read(self, statement: Any, **parameters: Any) -> Any:
-        connection = await connection_of(self.session)
-        return await connection.execute(
-            statement, {"workspace_id": self.workspace_id, **parameters}
+    async def _read(self, prepared: PreparedRead, **parameters: Any) -> list[Any]:
+        return await read_rows(
+            self.session, prepared, {"workspace_id": self.workspace_id, **parameters}
         )
 
     async def membership(self, user_id: uuid.UUID) -> Membership | None:
@@ -121,17 +126,17 @@ class EntryReferenceRepository:
         """The project as `user_id` meets it, deleted or archived ones included: id,
         is_billable, hourly_rate_cents, member_rate_cents, visible, archived, deleted,
         estimate_seconds, budget_cents."""
-        result = await self._read(_PROJECT, project_id=project_id, user_id=user_id)
-        return result.one_or_none()  # type: ignore[no-any-return]
+        rows = await self._read(_PROJECT, project_id=project_id, user_id=user_id)
+        return rows[0] if rows else None
 
     async def project_and_tags(
         self, project_id: uuid.UUID, user_id: uuid.UUID, tag_ids: Collection[uuid.UUID]
     ) -> tuple[tuple[Any, ...] | None, set[uuid.UUID]]:
         """`project` and `live_tag_ids` in one statement."""
-        result = await self._read(
+        [row] = await self._read(
             _PROJECT_AND_TAGS, project_id=project_id, user_id=user_id, tag_ids=list(tag_ids)
         )
-        *project, live = result.one()
+        *project, live = row
         live_ids = {uuid.UUID(tag_id) for tag_id in live.split(",")} if live else set()
         return (tuple(project) if project[0] is not None else None), live_ids
 
@@ -155,11 +160,10 @@ class EntryReferenceRepository:
 
     async def task(self, task_id: uuid.UUID, user_id: uuid.UUID) -> Row[Any] | None:
         """The live task as `user_id` meets it: id, project_id, visible."""
-        result = await self._read(_TASK, task_id=task_id, user_id=user_id)
-        return result.one_or_none()  # type: ignore[no-any-return]
+        rows = await self._read(_TASK, task_id=task_id, user_id=user_id)
+        return rows[0] if rows else None
 
     async def live_tag_ids(self, tag_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         if not tag_ids:
             return set()
-        result = await self._read(_LIVE_TAGS, tag_ids=list(tag_ids))
-        return set(result.scalars())
+        return {row.id for row in await self._read(_LIVE_TAGS, tag_ids=list(tag_ids))}
