@@ -61,6 +61,9 @@ class Result:
     p99_ms: float
     failures: Counter[int]  # non-2xx responses by status, from the server's access log
     socket_errors: int
+    # The server process's CPU time (user and system) per request answered: unlike req/s,
+    # other work on the machine moves it little.
+    cpu_us: float
 
 
 @dataclass(frozen=True)
@@ -399,7 +402,9 @@ class Bench:
             await self.wrk(server, scenario, env, self.args.warmup)
         env = await self.inputs(scenario, dataset, url)
         logged = server.log.stat().st_size
+        cpu_before = cpu_seconds(server.pid)
         outcome = await self.wrk(server, scenario, env, self.args.duration)
+        cpu_used = cpu_seconds(server.pid) - cpu_before
         with server.log.open("rb") as log:
             log.seek(logged)
             statuses = Counter(int(code) for code in ACCESS_LOG_STATUS.findall(log.read()))
@@ -409,14 +414,22 @@ class Bench:
             p99_ms=outcome["p99_ms"],
             failures=Counter({code: n for code, n in statuses.items() if not 200 <= code < 300}),
             socket_errors=outcome["socket_errors"],
+            cpu_us=cpu_used * 1e6 / max(outcome["requests"], 1),
         )
         print(
             f"  {server.name:16} {scenario.title:24} {result.requests_per_second:8,.0f} req/s"
             f"  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms"
-            f"  {failures(result)}",
+            f"  CPU {result.cpu_us:6,.0f} µs/req  {failures(result)}",
             flush=True,
         )
         return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process has used so far, from /proc."""
+    # The command name, in parentheses, may hold spaces: the fields after it are counted.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # Reporting
@@ -447,6 +460,14 @@ def ratio(result: Result | None, reference: Result | None) -> str:
     return f"{result.requests_per_second / reference.requests_per_second:.2f}"
 
 
+def cpu_ratio(result: Result | None, reference: Result | None) -> str:
+    """The baseline's CPU per request over ours: the share of the baseline's throughput that
+    our server would reach if the CPU it runs on were the only limit."""
+    if result is None or reference is None:
+        return "-"
+    return f"{reference.cpu_us / result.cpu_us:.2f}"
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     align = ["---"] + ["---:"] * (len(header) - 1)
     return "\n".join("| " + " | ".join(row) + " |" for row in [header, align, *rows])
@@ -456,11 +477,14 @@ def postgres_table(
     scenarios: list[Scenario], timesheet: dict[str, Result], baseline: dict[str, Result]
 ) -> str:
     header = ["scenario", "Timesheet req/s", "p50 ms", "p99 ms"]
-    header += ["baseline req/s", "p50 ms", "p99 ms", "ratio", "non-2xx (Timesheet / baseline)"]
+    header += ["baseline req/s", "p50 ms", "p99 ms", "ratio"]
+    header += ["CPU µs/req (Timesheet / baseline)", "CPU ratio", "non-2xx (Timesheet / baseline)"]
     rows = []
     for scenario in scenarios:
         ours, theirs = timesheet[scenario.key], baseline.get(scenario.key)
         row = [scenario.title, *numbers(ours), *numbers(theirs), ratio(ours, theirs)]
+        cpu = f"{ours.cpu_us:,.0f} / {theirs.cpu_us:,.0f}" if theirs else f"{ours.cpu_us:,.0f} / -"
+        row += [cpu, cpu_ratio(ours, theirs)]
         rows.append([*row, f"{failures(ours)} / {failures(theirs)}"])
     return markdown_table(header, rows)
 
@@ -601,7 +625,9 @@ async def run(args: argparse.Namespace, origin: dict[str, str]) -> None:
             f"- Data: {shape.entries:,} entries in {shape.workspaces} workspaces; the caller "
             f"owns the one holding {shape.caller_entries:,}",
             f"- Load: {load} per scenario and app, after a {args.warmup} s warm-up; one "
-            "server worker each; ratio = Timesheet req/s / baseline req/s",
+            "server worker each; ratio = Timesheet req/s / baseline req/s; CPU µs/req = "
+            "the server process's CPU time over the requests it answered, and CPU ratio = "
+            "baseline CPU µs/req / Timesheet CPU µs/req (other load moves these little)",
             *(f"- {note}" for note in notes),
             "",
             "\n\n".join(sections),
