@@ -568,20 +568,27 @@ _FORMATS = {
 
 
 class _CountingReader:
-    """A binary file that reports how far it has been read, for the progress bar."""
+    """A binary file that reports how far it has been read, for the progress bar: every
+    `_REPORT_BYTES` and at its end (the bar's update costs more than reading a line)."""
+
+    _REPORT_BYTES = 256 * 1024
 
     def __init__(self, stream: BinaryIO, advance: Callable[[int], object]) -> None:
         self.stream = stream
         self.advance = advance
+        self.unreported = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.advance(len(data))
-        return data
+        return self._count(self.stream.read(size))
 
     def readline(self, size: int = -1) -> bytes:
-        data = self.stream.readline(size)
-        self.advance(len(data))
+        return self._count(self.stream.readline(size))
+
+    def _count(self, data: bytes) -> bytes:
+        self.unreported += len(data)
+        if self.unreported >= self._REPORT_BYTES or not data:
+            self.advance(self.unreported)
+            self.unreported = 0
         return data
 
 
