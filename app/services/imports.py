@@ -325,7 +325,7 @@ class ImportEngine:
             self.workspace.id,
             self.actor_id,
             users,
-            {item.entry.start_at for item in checked},
+            [item.entry.start_at for item in checked],
         )
         spans, imported = None, None
         if self._prevent_overlaps:
@@ -385,18 +385,18 @@ class ImportEngine:
         touched = {item.project_id for item in accepted} & self._targets.keys()
         tracked_before = await projects.tracked(touched)
         inserted = await self.writer.entries(self.session, [item.record for item in accepted])
+        written = (
+            accepted if inserted is None else [item for item in accepted if item.id in inserted]
+        )
+        report.created += len(written)
+        # Imported before: the writer skipped them.
+        report.duplicates += len(accepted) - len(written)
         links = [
-            (item.id, tag_id, self.workspace.id)
-            for item in accepted
-            if item.id in inserted
-            for tag_id in item.tag_ids
+            (item.id, tag_id, self.workspace.id) for item in written for tag_id in item.tag_ids
         ]
         if links:
             await self.writer.links(self.session, links)
-        report.created += len(inserted)
-        # Imported before: the writer skipped them.
-        report.duplicates += len(accepted) - len(inserted)
-        if touched and inserted:
+        if touched and written:
             tracked_after = await projects.tracked(touched)
             for project_id in touched:
                 record_crossings(
@@ -692,7 +692,7 @@ class StatementWriter:
     `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
     PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
 
-    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID]:
+    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
         """Insert the entries no import wrote before; the ids of those inserted."""
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         statement = (
@@ -739,7 +739,9 @@ class CopyWriter:
     cannot conflict and go by COPY straight into `time_entry_tags`. COPY runs on the
     driver's connection, inside the unit of work's transaction."""
 
-    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID]:
+    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
+        """Insert the entries no import wrote before; None when that was all of them, else
+        the ids of those inserted."""
         # Through the session first: the transaction (or the tests' savepoint) is begun.
         await session.execute(_ONE_PLAN_PER_CHECK)
         try:
@@ -753,7 +755,7 @@ class CopyWriter:
             if error.constraint_name != _IMPORTED_ONCE:
                 raise
             return await self._skipping_imported(session, records)
-        return {record[0] for record in records}
+        return None
 
     async def _skipping_imported(
         self, session: AsyncSession, records: list[Record]
