@@ -143,8 +143,8 @@ def _supported(value: datetime) -> datetime:
         raise RowError(f"{value.isoformat()} {exc}") from exc
 
 
-# A file's rows share their days and clock times: each text is parsed once (a few
-# microseconds a value, a good part of reading a row).
+# A file's rows share their days: each text is parsed once (a few microseconds a value, a
+# good part of reading a row). Clock times, to the second, seldom repeat.
 @lru_cache(maxsize=4096)
 def _date(text: str, order: DateOrder, what: str) -> date:
     text = text.strip()
@@ -164,7 +164,6 @@ def _date(text: str, order: DateOrder, what: str) -> date:
     raise RowError(f"{what} {text!r} is not a date")
 
 
-@lru_cache(maxsize=4096)
 def _time(text: str, what: str) -> time:
     match = _TIME.match(text.strip())
     if not match:
