@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import time
+import uuid
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from asyncpg import UniqueViolationError
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -231,6 +233,40 @@ async def test_a_batch_with_rows_imported_before_skips_them_and_writes_the_other
         assert (after.rows, after.created, after.duplicates, after.failed) == (6, 3, 3, 0)
         # Rows 0 and 3 carry a tag, linked once each.
         assert links == 2
+
+
+@pytest.mark.postgres_only
+async def test_copy_fails_on_any_other_unique_index(session: AsyncSession, team: Team) -> None:
+    """Only the index of imported rows sends a batch to the staging table: two entries of
+    one id are an error, not duplicates."""
+    now = utcnow()
+    same_id = uuid.uuid4()
+    hour = timedelta(hours=1)
+    # In ENTRY_COLUMNS' order.
+    records = [
+        (
+            same_id,
+            team.workspace.id,
+            team.member.id,
+            None,
+            None,
+            "twice",
+            start,
+            start + hour,
+            False,
+            None,
+            "import",
+            f"row {n}",
+            1,
+            now,
+            now,
+        )
+        for n, start in enumerate((FIRST_DAY, FIRST_DAY + 2 * hour))
+    ]
+    with pytest.raises(UniqueViolationError) as raised:
+        async with session.begin_nested():
+            await CopyWriter().entries(session, records)
+    assert raised.value.constraint_name == "pk_time_entries"
 
 
 async def _no_overlaps_a_closed_week_and_an_entry(
