@@ -23,11 +23,9 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Environment, Settings
-from app.db import migrations
 from app.db.engine import create_engine, create_sessions
 from app.db.models import User
 from app.db.unit_of_work import UnitOfWork
-from app.dispatcher import Dispatcher
 from app.enums import ImportFormat
 from app.errors import DomainError
 from app.instants import supported_utc
@@ -140,6 +138,9 @@ def serve(
     """Start the API server (the embedded SQLite file unless DATABASE_URL says otherwise)."""
     import uvicorn
 
+    # Alembic, like the API, is imported by the commands that use it only.
+    from app.db import migrations
+
     settings = _settings()
     if settings.migrate_on_start and workers > 1:
         # Migrate once here rather than racing in every worker's start-up.
@@ -176,6 +177,8 @@ def openapi() -> None:
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply migrations up to REVISION."""
+    from app.db import migrations
+
     asyncio.run(migrations.upgrade(_settings().database_url, revision))
     console.print(f"Database upgraded to {revision}.")
 
@@ -183,6 +186,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_cli.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
     """Revert migrations down to REVISION (default: one step)."""
+    from app.db import migrations
+
     asyncio.run(migrations.downgrade(_settings().database_url, revision))
     console.print(f"Database downgraded to {revision}.")
 
@@ -190,6 +195,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
 @db_cli.command("current")
 def db_current() -> None:
     """Show the database's revision and the newest one available."""
+    from app.db import migrations
+
     current = asyncio.run(migrations.current_revision(_settings().database_url))
     head = migrations.head_revision()
     state = "up to date" if current == head else "behind"
@@ -201,6 +208,8 @@ def db_reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Drop every table and migrate again. Refused in production."""
+    from app.db import migrations
+
     settings = _settings()
     if settings.environment is Environment.PRODUCTION:
         err_console.print("[red]Refusing to reset a production database.[/red]")
@@ -253,6 +262,8 @@ def webhooks_run() -> None:
     logging.config.dictConfig(log_config(settings))
 
     async def run() -> None:
+        from app.dispatcher import Dispatcher
+
         engine = create_engine(settings)
         dispatcher = Dispatcher(create_sessions(engine, pgbouncer=settings.db_pgbouncer), settings)
         stopped = asyncio.Event()
@@ -568,20 +579,27 @@ _FORMATS = {
 
 
 class _CountingReader:
-    """A binary file that reports how far it has been read, for the progress bar."""
+    """A binary file that reports how far it has been read, for the progress bar: every
+    `_REPORT_BYTES` and at its end (the bar's update costs more than reading a line)."""
+
+    _REPORT_BYTES = 256 * 1024
 
     def __init__(self, stream: BinaryIO, advance: Callable[[int], object]) -> None:
         self.stream = stream
         self.advance = advance
+        self.unreported = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.advance(len(data))
-        return data
+        return self._count(self.stream.read(size))
 
     def readline(self, size: int = -1) -> bytes:
-        data = self.stream.readline(size)
-        self.advance(len(data))
+        return self._count(self.stream.readline(size))
+
+    def _count(self, data: bytes) -> bytes:
+        self.unreported += len(data)
+        if self.unreported >= self._REPORT_BYTES or not data:
+            self.advance(self.unreported)
+            self.unreported = 0
         return data
 
 

@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import time
+import uuid
 from asyncio.subprocess import DEVNULL, PIPE, STDOUT
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from asyncpg import UniqueViolationError
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,10 +40,12 @@ from app.enums import ImportFormat, ImportStatus, Role
 from app.errors import Conflict
 from app.loader.reading import read_rows
 from app.repositories.import_runs import ImportQueue
+from app.services.caller import Caller
 from app.services.imports import (
     CopyWriter,
     ImportEngine,
     ImportOptions,
+    ImportReport,
     StatementWriter,
     carry_out,
     command_run,
@@ -106,15 +110,7 @@ async def test_copy_and_statements_refuse_closed_time_and_overlaps_alike(
     for writer in writers(is_postgres):
         workspace = team.workspace if not workspaces else await _alike(session, team)
         workspaces.append(workspace)
-        workspace.prevent_overlaps = True
-        await close(session, workspace, team.member, "approved")
-        await make_entry(
-            session,
-            workspace,
-            team.member,
-            start_at=datetime(2024, 5, 7, 9, tzinfo=UTC),
-            end_at=datetime(2024, 5, 7, 10, tzinfo=UTC),
-        )
+        await _no_overlaps_a_closed_week_and_an_entry(session, workspace, team)
         engine = ImportEngine(
             session,
             await owner_of(session, workspace),
@@ -153,13 +149,150 @@ async def test_copy_and_statements_refuse_closed_time_and_overlaps_alike(
         reasons = {error["line"]: error["reason"] for error in first.errors}
         assert sorted(reasons) == [3, 4, 5]
         assert "closed" in reasons[3]
-        assert "overlaps a stored entry" in reasons[4]
-        assert "overlaps another entry of the same file" in reasons[5]
+        assert "overlaps another entry of the same user" in reasons[4]
+        assert "overlaps another entry of the same user" in reasons[5]
         assert (again.created, again.duplicates, again.failed) == (0, 3, 3)
         assert [(description, tags) for description, _, tags in stored] == [
             ("fine", 0),
             ("tagged", 1),
         ]
+
+
+async def test_the_outcome_is_the_same_whatever_the_batch_size(
+    session: AsyncSession, team: Team, is_postgres: bool
+) -> None:
+    """Each row is judged as if the rows before it were written: one refused (in closed
+    time, or overlapping a stored entry) holds no time, so the later rows overlapping only
+    it land; a repeat of a refused row is refused again, of a written one a duplicate."""
+    member = team.member.email
+    content = (
+        HEADER
+        # 2: overlaps the stored entry; 3: overlaps line 2 only; 4: in the approved week;
+        # 5: from before that week, overlaps line 4 only; 6: line 2 again; 7: line 3 again;
+        # 8: overlaps line 3.
+        + f"{member},Site,stored,No,2024-05-07,09:30,2024-05-07,10:30,\n"
+        + f"{member},Site,after,No,2024-05-07,10:15,2024-05-07,11:00,x\n"
+        + f"{member},Site,closed,No,2024-04-23,09:00,2024-04-23,10:00,\n"
+        + f"{member},Site,open,No,2024-04-21,22:00,2024-04-23,09:30,\n"
+        + f"{member},Site,stored,No,2024-05-07,09:30,2024-05-07,10:30,\n"
+        + f"{member},Site,after,No,2024-05-07,10:15,2024-05-07,11:00,x\n"
+        + f"{member},Site,later,No,2024-05-07,10:45,2024-05-07,12:00,\n"
+    ).encode()
+    outcomes = []
+    for batch_rows in (1, 2, 3, 100):
+        workspace = await _alike(session, team)
+        await _no_overlaps_a_closed_week_and_an_entry(session, workspace, team)
+        report = await ImportEngine(
+            session,
+            await owner_of(session, workspace),
+            ImportOptions(ImportFormat.TOGGL_CSV, "UTC"),
+            batch_rows=batch_rows,
+        ).run(read_rows(io.BytesIO(content)))
+        stored = await session.execute(
+            select(TimeEntry.description, func.count(time_entry_tags.c.tag_id))
+            .outerjoin(time_entry_tags, time_entry_tags.c.time_entry_id == TimeEntry.id)
+            .where(TimeEntry.workspace_id == workspace.id, TimeEntry.external_id.is_not(None))
+            .group_by(TimeEntry.id)
+            .order_by(TimeEntry.start_at)
+        )
+        outcomes.append(
+            (
+                (report.rows, report.created, report.duplicates, report.failed),
+                [(e["line"], UUID.sub("…", e["reason"])) for e in report.errors],
+                [tuple(row) for row in stored],
+            )
+        )
+    assert outcomes == [outcomes[0]] * len(outcomes)
+    counts, errors, stored = outcomes[0]
+    assert counts == (7, 2, 1, 4)
+    assert [line for line, _ in errors] == [2, 4, 6, 8]
+    assert "overlaps another entry of the same user" in errors[0][1]
+    assert "closed" in errors[1][1]
+    assert stored == [("open", 0), ("after", 1)]
+
+
+async def test_a_batch_with_rows_imported_before_skips_them_and_writes_the_others(
+    session: AsyncSession, team: Team, is_postgres: bool
+) -> None:
+    """On PostgreSQL, COPY into the entries meets the rows imported before on the unique
+    index: the batch goes again through the staging table, which skips them."""
+    content = toggl_file(team, 6)
+    first_half = b"".join(content.splitlines(keepends=True)[:4])
+    for writer in writers(is_postgres):
+        workspace = await _alike(session, team)
+        await make_membership(session, workspace, team.admin)
+        caller = await owner_of(session, workspace)
+        before = await _import(session, caller, writer(), first_half)
+        after = await _import(session, caller, writer(), content)
+        links = await session.scalar(
+            select(func.count())
+            .select_from(time_entry_tags)
+            .where(time_entry_tags.c.workspace_id == workspace.id)
+        )
+        assert (before.created, before.duplicates) == (3, 0)
+        assert (after.rows, after.created, after.duplicates, after.failed) == (6, 3, 3, 0)
+        # Rows 0 and 3 carry a tag, linked once each.
+        assert links == 2
+
+
+@pytest.mark.postgres_only
+async def test_copy_fails_on_any_other_unique_index(session: AsyncSession, team: Team) -> None:
+    """Only the index of imported rows sends a batch to the staging table: two entries of
+    one id are an error, not duplicates."""
+    now = utcnow()
+    same_id = uuid.uuid4()
+    hour = timedelta(hours=1)
+    # In ENTRY_COLUMNS' order.
+    records = [
+        (
+            same_id,
+            team.workspace.id,
+            team.member.id,
+            None,
+            None,
+            "twice",
+            start,
+            start + hour,
+            False,
+            None,
+            "import",
+            f"row {n}",
+            1,
+            now,
+            now,
+        )
+        for n, start in enumerate((FIRST_DAY, FIRST_DAY + 2 * hour))
+    ]
+    with pytest.raises(UniqueViolationError) as raised:
+        async with session.begin_nested():
+            await CopyWriter().entries(session, records)
+    assert raised.value.constraint_name == "pk_time_entries"
+
+
+async def _no_overlaps_a_closed_week_and_an_entry(
+    session: AsyncSession, workspace: Workspace, team: Team
+) -> None:
+    """Overlaps refused, the member's week of 2024-04-22 approved, and an entry of theirs
+    on 2024-05-07 from 09:00 to 10:00."""
+    workspace.prevent_overlaps = True
+    await close(session, workspace, team.member, "approved")
+    await make_entry(
+        session,
+        workspace,
+        team.member,
+        start_at=datetime(2024, 5, 7, 9, tzinfo=UTC),
+        end_at=datetime(2024, 5, 7, 10, tzinfo=UTC),
+    )
+
+
+async def _import(
+    session: AsyncSession, caller: Caller, writer: CopyWriter | StatementWriter, content: bytes
+) -> ImportReport:
+    engine = ImportEngine(
+        session, caller, ImportOptions(ImportFormat.TOGGL_CSV, "UTC"), batch_rows=100
+    )
+    engine.writer = writer
+    return await engine.run(read_rows(io.BytesIO(content)))
 
 
 async def _alike(session: AsyncSession, team: Team) -> Workspace:

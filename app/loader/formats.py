@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.enums import ImportFormat
@@ -142,6 +143,9 @@ def _supported(value: datetime) -> datetime:
         raise RowError(f"{value.isoformat()} {exc}") from exc
 
 
+# A file's rows share their days: each text is parsed once (a few microseconds a value, a
+# good part of reading a row). Clock times, to the second, seldom repeat.
+@lru_cache(maxsize=4096)
 def _date(text: str, order: DateOrder, what: str) -> date:
     text = text.strip()
     try:

@@ -4,7 +4,6 @@ differently by every tracker and version. Rows are read one at a time, never the
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,9 +67,9 @@ def normalize_header(header: str, by_header: dict[str, str] = _BY_HEADER) -> str
 def read_rows(stream: BinaryIO, by_header: dict[str, str] = _BY_HEADER) -> Iterator[RawRow]:
     """Each data row with the line it starts on (the header is line 1), keyed by our names
     (`by_header`: the time entry exports' columns unless a format has its own)."""
-    text = codecs.getreader("utf-8-sig")(stream, errors="strict")
+    lines = _lines(stream)
     try:
-        first_line = text.readline()
+        first_line = next(lines, "")
     except UnicodeDecodeError as exc:
         raise UnreadableFile("The file is not UTF-8 text.") from exc
     if not first_line.strip():
@@ -80,7 +79,7 @@ def read_rows(stream: BinaryIO, by_header: dict[str, str] = _BY_HEADER) -> Itera
     names = [normalize_header(column, by_header) for column in header]
     if not any(names):
         raise UnreadableFile("The header names none of the columns this format needs.")
-    reader = csv.reader(_lines(text), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     line = 2
     while True:
         try:
@@ -99,6 +98,11 @@ def read_rows(stream: BinaryIO, by_header: dict[str, str] = _BY_HEADER) -> Itera
         line = reader.line_num + 2
 
 
-def _lines(text: io.TextIOBase | codecs.StreamReader) -> Iterator[str]:
-    while chunk := text.readline():
-        yield chunk
+def _lines(stream: BinaryIO) -> Iterator[str]:
+    """The text's lines, each with its end, split where `str.splitlines` splits. The file's
+    own lines are read and decoded one at a time: a decoding error names its line."""
+    decode = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode
+    for raw in iter(stream.readline, b""):
+        yield from decode(raw).splitlines(keepends=True)
+    # Bytes of a character cut short at the end of the file are an error too.
+    decode(b"", final=True)

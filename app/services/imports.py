@@ -17,6 +17,7 @@ with `executemany` (`StatementWriter`); both behind the same checks.
 
 import asyncio
 import hashlib
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import suppress
@@ -26,6 +27,7 @@ from itertools import islice
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from asyncpg import UniqueViolationError
 from sqlalchemy import Uuid, column, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +69,10 @@ BATCH_ROWS = 5000
 MAX_REPORTED_ERRORS = 1000
 # Uploads are kept in pieces of this size until their run ends.
 UPLOAD_CHUNK_BYTES = 1024 * 1024
+# External ids looked up in one statement (within SQLite's limit of parameters).
+LOOKUP_CHUNK = 5000
+OVERLAP_REASON = "the entry overlaps another entry of the same user"
+_IMPORTED = EntrySource.IMPORT.value
 
 
 @dataclass(frozen=True)
@@ -241,8 +247,8 @@ class ImportEngine:
         def read_batch() -> _ReadBatch | None:
             return self._read_batch(remaining)
 
-        # Reading and parsing need no database: the next batch is read in a thread while
-        # this one's statements run.
+        # Reading, parsing and the catalog's look-ups need no database: the next batch is
+        # read and made ready in a thread while this one's statements run.
         upcoming = asyncio.ensure_future(asyncio.to_thread(read_batch))
         try:
             while (batch := await upcoming) is not None:
@@ -260,8 +266,10 @@ class ImportEngine:
         return report
 
     def _read_batch(self, rows: Iterator[RawRow]) -> "_ReadBatch | None":
-        """The next batch's rows, parsed; None after the last. Pure: runs in a thread."""
-        batch = _ReadBatch()
+        """The next batch's rows, parsed, and made ready where the catalog has what they name
+        already; None after the last. No database: runs in a thread (the catalog only grows,
+        on the event loop's thread, and what this reads of it never changes)."""
+        batch = _ReadBatch(utcnow(), _random_ids(self.batch_rows))
         source, zone, order = self.options.source, self.zone, self.options.date_order
         for row in islice(rows, self.batch_rows):
             batch.rows += 1
@@ -270,57 +278,125 @@ class ImportEngine:
                 entry = parse_row(row, source, zone, order)
                 if len(entry.description) > DESCRIPTION_MAX_LENGTH:
                     raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
+                batch.rows_read.append(self._known(entry, batch) or entry)
             except RowError as error:
                 batch.failed.append((row.line, str(error)))
-                continue
-            batch.parsed.append(entry)
         return batch if batch.rows else None
 
     async def _import_batch(self, batch: "_ReadBatch", report: ImportReport) -> None:
         report.rows += batch.rows
-        for line, reason in batch.failed:
+        # Refused rows are reported in line order, whichever check refused them.
+        failures = list(batch.failed)
+        unready = [row for row in batch.rows_read if isinstance(row, ParsedEntry)]
+        await self._load_members({entry.email for entry in unready})
+        checked: list[_Pending] = []
+        for row in batch.rows_read:
+            try:
+                checked.append(
+                    row
+                    if isinstance(row, _Pending)
+                    else self._known(row, batch) or await self._with_catalog(row, batch)
+                )
+            except RowError as error:
+                failures.append((row.line, str(error)))
+        accepted = await self._accepted(checked, report, failures) if checked else []
+        for line, reason in sorted(failures):
             report.fail(line, reason)
-        parsed = batch.parsed
-        await self._load_members({entry.email for entry in parsed})
-        # Rows written before (by an earlier run or batch) are told apart by the database
-        # when inserting; only this batch's own repeats are caught here.
-        seen: set[str] = set()
-        pending: list[_Pending] = []
-        claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {}
-        for entry in parsed:
-            if entry.external_id in seen:
+        if accepted:
+            await self._write(accepted, report)
+
+    async def _accepted(
+        self, checked: list["_Pending"], report: ImportReport, failures: list[tuple[int, str]]
+    ) -> list["_Pending"]:
+        """The rows to write, in line order, each judged as if the rows before it were
+        written already (so that the outcome is the same whatever the batch size): a row
+        imported before, or a repeat of one accepted, is a duplicate; one in closed time, or
+        overlapping another entry of its user (where overlaps are off), fails.
+
+        Which rows were imported before is asked of the database only where it decides the
+        outcome: for the rows that would fail, and for all of them where overlaps are off
+        (an imported row holds no time of its own in the file). The others are told apart
+        by the writer."""
+        users = {item.user_id for item in checked}
+        # Locked first: another import of the same people waits, and then sees these rows.
+        await TimeEntryRepository(self.session, self.workspace.id).lock_users(users)
+        closed = await closed_time.load(
+            self.session,
+            self.workspace.id,
+            self.actor_id,
+            users,
+            [item.entry.start_at for item in checked],
+        )
+        spans, imported = None, None
+        if self._prevent_overlaps:
+            spans = await self._stored_spans(checked)
+            imported = await self._imported(checked)
+        accepted: list[_Pending] = []
+        accepted_ids: set[str] = set()
+        refused: list[tuple[_Pending, str]] = []
+        for item in checked:
+            entry = item.entry
+            if entry.external_id in accepted_ids or (
+                imported is not None and entry.external_id in imported
+            ):
                 report.duplicates += 1
                 continue
             try:
-                values, tag_ids = await self._entry(entry, claimed)
-            except RowError as error:
-                report.fail(entry.line, str(error))
+                closed.check(item.user_id, entry.start_at)
+            except PeriodLocked as error:
+                refused.append((item, error.detail))
                 continue
-            seen.add(entry.external_id)
-            pending.append(_Pending(entry.line, values, tag_ids))
-        if pending:
-            pending = await self._outside_closed_time(pending, report)
-        if self.workspace.prevent_overlaps and pending:
-            pending = await self._without_stored_overlaps(pending, report)
-        if not pending:
-            return
+            if spans is not None:
+                taken = spans.setdefault(item.user_id, [])
+                if any(overlaps(entry.start_at, entry.end_at, *span) for span in taken):
+                    refused.append((item, OVERLAP_REASON))
+                    continue
+                taken.append((entry.start_at, entry.end_at))
+            accepted_ids.add(entry.external_id)
+            accepted.append(item)
+        if refused:
+            if imported is None:
+                imported = await self._imported([item for item, _ in refused])
+            for item, reason in refused:
+                if item.entry.external_id in imported:
+                    report.duplicates += 1
+                else:
+                    failures.append((item.entry.line, reason))
+        return accepted
+
+    async def _imported(self, items: list["_Pending"]) -> set[str]:
+        """The external ids of `items` that imports wrote into the workspace before."""
+        external_ids = [item.entry.external_id for item in items]
+        found: set[str] = set()
+        for start in range(0, len(external_ids), LOOKUP_CHUNK):
+            found.update(
+                await self.session.scalars(
+                    select(TimeEntry.external_id).where(
+                        TimeEntry.workspace_id == self.workspace.id,
+                        TimeEntry.source == EntrySource.IMPORT,
+                        TimeEntry.external_id.in_(external_ids[start : start + LOOKUP_CHUNK]),
+                    )
+                )
+            )
+        return found
+
+    async def _write(self, accepted: list["_Pending"], report: ImportReport) -> None:
         projects = ProjectRepository(self.session, self.workspace.id)
-        touched = {item.values["project_id"] for item in pending} & self._targets.keys()
+        touched = {item.project_id for item in accepted} & self._targets.keys()
         tracked_before = await projects.tracked(touched)
-        # The unique index on (workspace, source, external id) decides what was imported
-        # already: a lookup beforehand would cost a query per batch.
-        inserted = await self.writer.entries(self.session, [item.values for item in pending])
+        inserted = await self.writer.entries(self.session, [item.record for item in accepted])
+        written = (
+            accepted if inserted is None else [item for item in accepted if item.id in inserted]
+        )
+        report.created += len(written)
+        # Imported before: the writer skipped them.
+        report.duplicates += len(accepted) - len(written)
         links = [
-            (item.values["id"], tag_id, self.workspace.id)
-            for item in pending
-            if item.values["id"] in inserted
-            for tag_id in item.tag_ids
+            (item.id, tag_id, self.workspace.id) for item in written for tag_id in item.tag_ids
         ]
         if links:
             await self.writer.links(self.session, links)
-        report.created += len(inserted)
-        report.duplicates += len(pending) - len(inserted)
-        if touched and inserted:
+        if touched and written:
             tracked_after = await projects.tracked(touched)
             for project_id in touched:
                 record_crossings(
@@ -332,19 +408,31 @@ class ImportEngine:
                     Share(*tracked_after.get(project_id, (0, 0))),
                 )
 
-    async def _entry(
-        self, entry: ParsedEntry, claimed: dict[uuid.UUID, list[tuple[datetime, datetime]]]
-    ) -> tuple[dict[str, Any], list[uuid.UUID]]:
-        member = self._members.get(entry.email)
+    def _known(self, entry: ParsedEntry, batch: "_ReadBatch") -> "_Pending | None":
+        """The row ready to be checked and written, when the catalog has its member,
+        project, task and tags (most rows: no await); None when one is still to be looked
+        up or created."""
+        if entry.email not in self._members:
+            return None
+        member = self._members[entry.email]
         if member is None:
             raise RowError(f"{entry.email} is not a member of this workspace")
-        project = await self._project(entry.project, entry.client) if entry.project else None
-        task_id = await self._task(project, entry.task) if project and entry.task else None
-        if self._prevent_overlaps:
-            mine = claimed.setdefault(member.user_id, [])
-            if any(overlaps(entry.start_at, entry.end_at, *other) for other in mine):
-                raise RowError("the entry overlaps another entry of the same file")
-            mine.append((entry.start_at, entry.end_at))
+        project = task_id = None
+        if entry.project:
+            project = self._usable_projects.get(entry.project.casefold())
+            if project is None:
+                return None
+            if entry.task:
+                task_id = self._tasks.get((project.id, entry.task.casefold()))
+                if task_id is None:
+                    return None
+        tags = self._tags
+        tag_ids = []
+        for name in dict.fromkeys(entry.tags):
+            tag_id = tags.get(name.casefold())
+            if tag_id is None:
+                return None
+            tag_ids.append(tag_id)
         rate = entry.rate_cents
         if rate is None and entry.billable:
             key = (project.id if project else None, member.user_id)
@@ -356,25 +444,40 @@ class ImportEngine:
                     default_rate_cents=self.workspace.default_hourly_rate_cents,
                 )
             rate = self._rates[key]
-        values = {
-            "id": uuid.uuid4(),
-            "workspace_id": self.workspace.id,
-            "user_id": member.user_id,
-            "project_id": project.id if project else None,
-            "task_id": task_id,
-            "description": entry.description,
-            "start_at": entry.start_at,
-            "end_at": entry.end_at,
-            "billable": entry.billable,
-            "hourly_rate_cents": rate,
-            "source": EntrySource.IMPORT,
-            "external_id": entry.external_id,
-            "version": 1,
-        }
-        tags = self._tags
-        return values, [
-            tags.get(name.casefold()) or await self._tag(name) for name in dict.fromkeys(entry.tags)
-        ]
+        project_id = project.id if project else None
+        now = batch.written_at
+        # In ENTRY_COLUMNS' order.
+        record = (
+            next(batch.ids),
+            self.workspace.id,
+            member.user_id,
+            project_id,
+            task_id,
+            entry.description,
+            entry.start_at,
+            entry.end_at,
+            entry.billable,
+            rate,
+            _IMPORTED,
+            entry.external_id,
+            1,
+            now,
+            now,
+        )
+        return _Pending(entry, member.user_id, project_id, record, tag_ids)
+
+    async def _with_catalog(self, entry: ParsedEntry, batch: "_ReadBatch") -> "_Pending":
+        """The row as `_known` makes it, once the project, task and tags it names exist
+        (its member is looked up already)."""
+        if entry.project:
+            project = await self._project(entry.project, entry.client)
+            if entry.task:
+                await self._task(project, entry.task)
+        for name in entry.tags:
+            await self._tag(name)
+        pending = self._known(entry, batch)
+        assert pending is not None, "the catalog has what the row names"
+        return pending
 
     # The catalog, read once and completed as rows name what is missing
 
@@ -500,97 +603,62 @@ class ImportEngine:
             deleted=False,
         )
 
-    async def _outside_closed_time(
-        self, pending: list["_Pending"], report: ImportReport
-    ) -> list["_Pending"]:
-        """The entries whose time is open to the importer, once their users are locked; the
-        others fail with the closed period, unless an earlier import wrote them already
-        (they would change nothing: the insert skips them as duplicates)."""
-        users = {item.values["user_id"] for item in pending}
-        await TimeEntryRepository(self.session, self.workspace.id).lock_users(users)
-        starts = {item.values["start_at"] for item in pending}
-        closed = await closed_time.load(
-            self.session, self.workspace.id, self.actor_id, users, starts
-        )
-        refused: dict[str, tuple[_Pending, str]] = {}
-        kept = []
-        for item in pending:
-            try:
-                closed.check(item.values["user_id"], item.values["start_at"])
-            except PeriodLocked as error:
-                refused[item.values["external_id"]] = (item, error.detail)
-            else:
-                kept.append(item)
-        if refused:
-            imported = set(
-                await self.session.scalars(
-                    select(TimeEntry.external_id).where(
-                        TimeEntry.workspace_id == self.workspace.id,
-                        TimeEntry.source == EntrySource.IMPORT,
-                        TimeEntry.external_id.in_(refused),
-                    )
-                )
-            )
-            for external_id, (item, reason) in refused.items():
-                if external_id in imported:
-                    report.duplicates += 1
-                else:
-                    report.fail(item.line, reason)
-        return kept
-
-    async def _without_stored_overlaps(
-        self, pending: list["_Pending"], report: ImportReport
-    ) -> list["_Pending"]:
-        """The entries that overlap no stored entry of their user (where overlaps are off)."""
-        earliest = min(item.values["start_at"] for item in pending)
-        latest = max(item.values["end_at"] for item in pending)
+    async def _stored_spans(
+        self, checked: list["_Pending"]
+    ) -> dict[uuid.UUID, list[tuple[datetime, datetime | None]]]:
+        """By user, the stored entries within the batch's time (an end of None: running)."""
+        earliest = min(item.entry.start_at for item in checked)
+        latest = max(item.entry.end_at for item in checked)
         stored = await self.session.execute(
-            select(
-                TimeEntry.user_id, TimeEntry.start_at, TimeEntry.end_at, TimeEntry.external_id
-            ).where(
+            select(TimeEntry.user_id, TimeEntry.start_at, TimeEntry.end_at).where(
                 TimeEntry.workspace_id == self.workspace.id,
-                TimeEntry.user_id.in_({item.values["user_id"] for item in pending}),
+                TimeEntry.user_id.in_({item.user_id for item in checked}),
                 TimeEntry.deleted_at.is_(None),
                 TimeEntry.start_at < latest,
                 or_(TimeEntry.end_at.is_(None), TimeEntry.end_at > earliest),
             )
         )
-        by_user: dict[uuid.UUID, list[tuple[datetime, datetime | None, str | None]]] = {}
-        for user_id, start_at, end_at, external_id in stored:
-            by_user.setdefault(user_id, []).append((start_at, end_at, external_id))
-        kept = []
-        for item in pending:
-            values = item.values
-            # The row's own earlier import is no overlap: the insert will skip it.
-            if any(
-                overlaps(values["start_at"], values["end_at"], start, end)
-                for start, end, external_id in by_user.get(values["user_id"], ())
-                if external_id != values["external_id"]
-            ):
-                report.fail(item.line, "the entry overlaps a stored entry of the same user")
-            else:
-                kept.append(item)
-        return kept
+        spans: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {}
+        for user_id, start_at, end_at in stored:
+            spans.setdefault(user_id, []).append((start_at, end_at))
+        return spans
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Pending:
-    """An entry checked and ready to be written, with the line it came from."""
+    """A parsed row with its catalog ids, and the entry it would write."""
 
-    line: int
-    values: dict[str, Any]
+    entry: ParsedEntry
+    user_id: uuid.UUID
+    project_id: uuid.UUID | None
+    record: "Record"
     tag_ids: list[uuid.UUID]
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.record[0]
 
 
 @dataclass
 class _ReadBatch:
-    """A batch of the file: how many rows, the last one's line, and each row parsed or
-    refused with its line and reason."""
+    """A batch of the file: how many rows, the last one's line, each row made ready to be
+    checked (or only parsed, when the catalog lacks what it names) or refused with its line
+    and reason, and the created time and the ids of its entries."""
 
+    written_at: datetime
+    ids: Iterator[uuid.UUID]
     rows: int = 0
     last_line: int = 0
-    parsed: list[ParsedEntry] = field(default_factory=list)
+    rows_read: list["_Pending | ParsedEntry"] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _random_ids(count: int) -> Iterator[uuid.UUID]:
+    """`count` random (version 4) ids from one read of the system's randomness, where
+    `uuid4` reads it once an id."""
+    randomness = os.urandom(16 * count)
+    for start in range(0, len(randomness), 16):
+        yield uuid.UUID(bytes=randomness[start : start + 16], version=4)
 
 
 # Writing a batch: one way per database, behind the same checks
@@ -616,6 +684,7 @@ ENTRY_COLUMNS = (
 )
 LINK_COLUMNS = ("time_entry_id", "tag_id", "workspace_id")
 Link = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
+Record = tuple[Any, ...]  # an entry's values, in ENTRY_COLUMNS' order
 
 
 class StatementWriter:
@@ -623,7 +692,7 @@ class StatementWriter:
     `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
     PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
 
-    async def entries(self, session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
+    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
         """Insert the entries no import wrote before; the ids of those inserted."""
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         statement = (
@@ -631,7 +700,8 @@ class StatementWriter:
             .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
             .returning(TimeEntry.__table__.c.id)
         )
-        result = await session.execute(statement, values)
+        rows = [dict(zip(ENTRY_COLUMNS, record, strict=True)) for record in records]
+        result = await session.execute(statement, rows)
         return set(result.scalars())
 
     async def links(self, session: AsyncSession, links: list[Link]) -> None:
@@ -652,6 +722,8 @@ _EMPTY_STAGED = text(f"TRUNCATE {_STAGED}")
 # a batch (four an entry, two a link) again for every row. The batch keeps one plan instead,
 # for its transaction only, as COPY with the server's defaults does.
 _ONE_PLAN_PER_CHECK = text("SET LOCAL plan_cache_mode = auto")
+# The unique index that tells an entry imported before.
+_IMPORTED_ONCE = "uq_time_entries_workspace_id_source_external_id"
 _INSERT_STAGED = text(
     f"INSERT INTO time_entries ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_STAGED} "  # noqa: S608
     "ON CONFLICT (workspace_id, source, external_id) DO NOTHING RETURNING id"
@@ -659,36 +731,35 @@ _INSERT_STAGED = text(
 
 
 class CopyWriter:
-    """PostgreSQL's way: the entries go by COPY into a staging table, then into
-    `time_entries` with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id`, which
-    skips (and so counts) the rows imported before; the links of the entries just inserted
+    """PostgreSQL's way: the entries go by COPY straight into `time_entries`, in a
+    savepoint. When one of them was imported before (a file imported again, or written by
+    another import meanwhile), that fails on the unique index, and the batch goes again by
+    COPY into a staging table and on with one `INSERT … SELECT … ON CONFLICT DO NOTHING
+    RETURNING id`, which skips (and so counts) those. The links of the entries inserted
     cannot conflict and go by COPY straight into `time_entry_tags`. COPY runs on the
     driver's connection, inside the unit of work's transaction."""
 
-    async def entries(self, session: AsyncSession, values: list[dict[str, Any]]) -> set[uuid.UUID]:
-        now = utcnow()
-        records = [
-            (
-                row["id"],
-                row["workspace_id"],
-                row["user_id"],
-                row["project_id"],
-                row["task_id"],
-                row["description"],
-                row["start_at"],
-                row["end_at"],
-                row["billable"],
-                row["hourly_rate_cents"],
-                row["source"].value,
-                row["external_id"],
-                row["version"],
-                now,
-                now,
-            )
-            for row in values
-        ]
+    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
+        """Insert the entries no import wrote before; None when that was all of them, else
+        the ids of those inserted."""
         # Through the session first: the transaction (or the tests' savepoint) is begun.
         await session.execute(_ONE_PLAN_PER_CHECK)
+        try:
+            async with session.begin_nested():
+                # Asked for within the savepoint, the connection begins it (COPY would not).
+                driver = await _driver_connection(session)
+                await driver.copy_records_to_table(
+                    "time_entries", records=records, columns=ENTRY_COLUMNS
+                )
+        except UniqueViolationError as error:
+            if error.constraint_name != _IMPORTED_ONCE:
+                raise
+            return await self._skipping_imported(session, records)
+        return None
+
+    async def _skipping_imported(
+        self, session: AsyncSession, records: list[Record]
+    ) -> set[uuid.UUID]:
         await session.execute(_CREATE_STAGED)
         await session.execute(_EMPTY_STAGED)
         driver = await _driver_connection(session)
