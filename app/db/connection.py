@@ -19,6 +19,12 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     return found
 
 
+def hold(session: AsyncSession, connection: AsyncConnection) -> None:
+    """Make `connection`, to which the session is bound, its transaction's connection from the
+    start, without the session's own transaction bookkeeping."""
+    session.info[_CONNECTION] = connection
+
+
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_CONNECTION, None)

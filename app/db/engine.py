@@ -42,6 +42,9 @@ class Sessions:
     # order, instead of polling the file lock with growing sleeps, which made the slowest
     # writes wait seconds; other processes still meet the lock's busy timeout.
     writers: asyncio.Lock | None = None
+    # What `reading` binds to, for work that only reads to take a connection of its own
+    # (None where sessions are joined to one connection, as in tests).
+    reader: AsyncEngine | None = None
 
     async def queue_writer(self) -> None:
         if self.writers is not None:
@@ -77,6 +80,7 @@ def create_sessions(engine: AsyncEngine, *, pgbouncer: bool = False) -> Sessions
         writing=create_sessionmaker(engine),
         reading=create_sessionmaker(reading),
         writers=asyncio.Lock() if dialect == "sqlite" else None,
+        reader=reading,
     )
 
 

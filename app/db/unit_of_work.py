@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db import events
+from app.db.connection import hold
 from app.db.engine import Sessions
 from app.enums import EventOrigin
 
@@ -25,6 +26,8 @@ Record = Callable[[AsyncSession], Awaitable[T]]
 
 class UnitOfWork:
     session: AsyncSession
+    # Work that only reads holds a connection of its own, without a session transaction.
+    _connection: AsyncConnection | None = None
 
     def __init__(
         self,
@@ -41,7 +44,14 @@ class UnitOfWork:
         self._context = events.EventContext(origin=origin, request_id=request_id)
 
     async def __aenter__(self) -> Self:
-        if self._read_only:
+        if self._read_only and self._sessions.reader is not None:
+            # Its reads run on the connection, so the session's transaction bookkeeping
+            # (begun, tracked and closed on every request) is left out; an ORM read
+            # through the session still runs on the same connection.
+            self._connection = await self._sessions.reader.connect()
+            self.session = self._sessions.reading(bind=self._connection)
+            hold(self.session, self._connection)
+        elif self._read_only:
             self.session = self._sessions.reading()
         else:
             await self._sessions.queue_writer()
@@ -67,6 +77,8 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if self._connection is not None:
+                await self._connection.close()
             if not self._read_only:
                 self._sessions.release_writer()
             await self._write_kept()
