@@ -1,5 +1,7 @@
 """Engine configuration for each database."""
 
+import contextlib
+
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import text
@@ -7,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
+from app.db.connection import connection_of
 from app.db.engine import READ_ONLY, create_engine, create_sessions
+from app.db.unit_of_work import UnitOfWork
 from tests.factories import Team, auth_headers
 
 
@@ -114,3 +118,31 @@ async def test_through_pgbouncer_reads_keep_to_a_transaction(
         first = (await session.execute(text("SELECT now()"))).scalar_one()
         await session.execute(text("SELECT pg_sleep(0.01)"))
         assert (await session.execute(text("SELECT now()"))).scalar_one() == first
+
+
+async def test_work_that_only_reads_holds_one_connection_and_gives_it_back(
+    engine: AsyncEngine, is_postgres: bool
+) -> None:
+    """A read-only unit of work reads on a connection of its own, the same one for its Core
+    reads and its session's ORM reads, and returns it to the pool when it ends, raised or
+    not; on PostgreSQL it reads outside a transaction."""
+    sessions = create_sessions(engine)
+    checked_out = engine.pool.checkedout()  # type: ignore[attr-defined]
+    clock = "SELECT now()" if is_postgres else "SELECT datetime('now')"
+    for failing in (False, True):
+        with contextlib.suppress(RuntimeError):
+            async with UnitOfWork(sessions, read_only=True) as uow:
+                connection = await connection_of(uow.session)
+                orm_connection = await uow.session.connection()
+                assert orm_connection.sync_connection is connection.sync_connection
+                first = (await connection.execute(text(clock))).scalar_one()
+                await connection.execute(
+                    text("SELECT pg_sleep(0.01)" if is_postgres else "SELECT 1")
+                )
+                later = (await uow.session.execute(text(clock))).scalar_one()
+                assert engine.pool.checkedout() == checked_out + 1  # type: ignore[attr-defined]
+                if failing:
+                    raise RuntimeError("the work failed")
+        assert engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+        if is_postgres:
+            assert first < later
