@@ -5,6 +5,8 @@ transaction bookkeeping and a greenlet switch per statement; the connection cann
 until the transaction ends, so it is kept until then.
 """
 
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -17,6 +19,12 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     if found is None:
         found = session.info[_CONNECTION] = await session.connection()
     return found
+
+
+def driver_of(connection: AsyncConnection) -> Any:
+    """The driver's own connection under a checked-out `connection` (asyncpg's, for COPY
+    and prepared reads)."""
+    return connection.sync_connection.connection.driver_connection
 
 
 def hold(session: AsyncSession, connection: AsyncConnection) -> None:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.connection import connection_of
+from app.db.connection import connection_of, driver_of
 
 # IN lists longer than this run through SQLAlchemy: each length is a statement of its own.
 MAX_LIST_VARIANT = 8
@@ -71,34 +71,38 @@ class PreparedRead:
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
+        # Compiled on the driver's dialect at the first run, with the IN lists it takes.
+        self._compiled: Compiled | None = None
+        self._lists: tuple[str, ...] = ()
         # By the lengths of the IN lists a run gives, in `_lists` order.
         self._variants: dict[tuple[int, ...], _Compiled] = {}
-        self._lists: tuple[str, ...] | None = None
 
     async def rows(self, connection: AsyncConnection, parameters: Mapping[str, Any]) -> list[Any]:
-        sync = connection.sync_connection
-        driver = _settled_driver(sync)
-        compiled = self._variant(sync.dialect, parameters) if driver is not None else None
+        driver = _settled_driver(connection)
+        compiled = self._variant(connection.dialect, parameters) if driver is not None else None
         if compiled is None:
             return list((await connection.execute(self.statement, parameters)).all())
         records = await driver.fetch(compiled.sql, *compiled.arguments(parameters))
         return compiled.rows(records)
 
     def _variant(self, dialect: Dialect, parameters: Mapping[str, Any]) -> _Compiled | None:
-        if self._lists is None:
-            binds = self.statement.compile(dialect=dialect).binds
+        if self._compiled is None:
+            self._compiled = self.statement.compile(dialect=dialect)
             self._lists = tuple(
-                name for name, bind in binds.items() if bind.required and bind.expanding
+                name
+                for name, bind in self._compiled.binds.items()
+                if bind.required and bind.expanding
             )
         lengths = {name: len(parameters[name]) for name in self._lists}
         key = tuple(lengths.values())
         found = self._variants.get(key)
         if found is None and all(length <= MAX_LIST_VARIANT for length in key):
-            found = self._variants[key] = self._compile(dialect, lengths)
+            found = self._variants[key] = self._compile(self._compiled, dialect, lengths)
         return found
 
-    def _compile(self, dialect: Dialect, lengths: Mapping[str, int]) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
+    def _compile(
+        self, compiled: Compiled, dialect: Dialect, lengths: Mapping[str, int]
+    ) -> _Compiled:
         asked = {name for name, bind in compiled.binds.items() if bind.required}
         stand_ins = {name: [None] * lengths[name] if name in lengths else None for name in asked}
         # Literal parameters (an IN list of constants) are expanded into the text here.
@@ -138,11 +142,12 @@ async def read_rows(
     return await prepared.rows(await connection_of(session), parameters)
 
 
-def _settled_driver(connection: Connection) -> Any | None:
+def _settled_driver(connection: AsyncConnection) -> Any | None:
     """The asyncpg connection under `connection`, if a statement sent to it directly runs
     where SQLAlchemy's next one would."""
     if connection.dialect.driver != "asyncpg":
         return None
-    driver = connection.connection.driver_connection
-    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    driver = driver_of(connection)
+    options = connection.sync_connection.get_execution_options()
+    autocommit = options.get("isolation_level") == "AUTOCOMMIT"
     return driver if autocommit or driver.is_in_transaction() else None

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import events
+from app.db.connection import driver_of
 from app.db.models import (
     Client,
     ImportRun,
@@ -747,7 +748,7 @@ class CopyWriter:
         try:
             async with session.begin_nested():
                 # Asked for within the savepoint, the connection begins it (COPY would not).
-                driver = await _driver_connection(session)
+                driver = driver_of(await session.connection())
                 await driver.copy_records_to_table(
                     "time_entries", records=records, columns=ENTRY_COLUMNS
                 )
@@ -762,13 +763,13 @@ class CopyWriter:
     ) -> set[uuid.UUID]:
         await session.execute(_CREATE_STAGED)
         await session.execute(_EMPTY_STAGED)
-        driver = await _driver_connection(session)
+        driver = driver_of(await session.connection())
         await driver.copy_records_to_table(_STAGED, records=records, columns=ENTRY_COLUMNS)
         result = await session.execute(_INSERT_STAGED)
         return set(result.scalars())
 
     async def links(self, session: AsyncSession, links: list[Link]) -> None:
-        driver = await _driver_connection(session)
+        driver = driver_of(await session.connection())
         await driver.copy_records_to_table("time_entry_tags", records=links, columns=LINK_COLUMNS)
 
 
@@ -777,12 +778,6 @@ EntryWriter = StatementWriter | CopyWriter
 
 def writer_for(session: AsyncSession) -> EntryWriter:
     return CopyWriter() if session.bind.dialect.name == "postgresql" else StatementWriter()
-
-
-async def _driver_connection(session: AsyncSession) -> Any:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
 
 
 # Runs: the record of an import, committed batch by batch
@@ -900,10 +895,10 @@ async def carry_out(
 ) -> RunOutcome:
     """Import `stream` for `run`, which this attempt holds: each batch of time entries is
     committed with the run's counts and last line and a renewed lease, and the lines up to
-    the last committed one are skipped. A dry run is one transaction rolled back at the end,
-    and so is a catalog. The
-    run's end (succeeded, or failed on a file that cannot be read) and `import.completed`
-    are left for the unit of work's commit; a stored upload is dropped with them."""
+    the last committed one are skipped. A dry run is one transaction, rolled back at the
+    end; a catalog is one transaction too. The run's end (succeeded, or failed on a file
+    that cannot be read) and `import.completed` are left for the unit of work's commit; a
+    stored upload is dropped with them."""
     session = uow.session
     queue = ImportQueue(session)
     options = ImportOptions.of(run)
