@@ -651,7 +651,10 @@ def import_file(
         raise typer.Exit(2) from exc
     settings = _settings()
     lease = timedelta(seconds=settings.import_lease_seconds)
-    file_sha256 = None if dry_run else _sha256(file)
+    file_sha256 = None
+    if not dry_run:
+        with file.open("rb") as content:
+            file_sha256 = hashlib.file_digest(content, "sha256").hexdigest()
 
     async def run(uow: UnitOfWork) -> RunOutcome | None:
         found = await WorkspaceRepository(uow.session).get_or_none(workspace)
@@ -739,14 +742,6 @@ def import_file(
     _print_report(report, dry_run=dry_run)
     if report.failed:
         raise typer.Exit(1)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _print_report(report: ImportReport, *, dry_run: bool) -> None:

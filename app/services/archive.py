@@ -319,7 +319,8 @@ def open_archive(stream: IO[bytes]) -> Archive:
             problems.append(problem(MANIFEST, 0, f"{kind.file} is not listed"))
             continue
         try:
-            found = _sha256(archive, kind.file)
+            with archive.open(kind.file) as member:
+                found = hashlib.file_digest(member, "sha256").hexdigest()
         except KeyError:
             problems.append(problem(kind.file, 0, "the file is missing"))
             continue
@@ -331,14 +332,6 @@ def open_archive(stream: IO[bytes]) -> Archive:
     if problems:
         raise refuse(problems)
     return Archive(archive, manifest, hashlib.sha256(raw).hexdigest())
-
-
-def _sha256(archive: zipfile.ZipFile, name: str) -> str:
-    digest = hashlib.sha256()
-    with archive.open(name) as member:
-        while chunk := member.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class RecordError(ValueError):
