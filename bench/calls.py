@@ -17,11 +17,10 @@ import asyncio
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
-from bench.in_process import InProcess, in_process
+from bench.in_process import EntryMaker, InProcess, in_process
 
 # What the counts are grouped by with --by-package: the first of these in a function's file.
 PACKAGES = ("/app/", "fastapi", "starlette", "sqlalchemy", "asyncpg", "pydantic", "httpx")
@@ -60,24 +59,9 @@ async def count(
 
 async def routes(app: InProcess) -> dict[str, Callable[[int], Awaitable[None]]]:
     client, workspace = app.client, app.workspace
-    project = (await client.post(f"{workspace}/projects", json={"name": "P"})).json()["id"]
-    tag = (await client.post(f"{workspace}/tags", json={"name": "t"})).json()["id"]
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    minutes = iter(range(10**9))
-
-    async def create(_: int) -> None:
-        minute = next(minutes)
-        body = {
-            "project_id": project,
-            "tag_ids": [tag],
-            "start_at": (start + timedelta(minutes=minute)).isoformat(),
-            "end_at": (start + timedelta(minutes=minute, seconds=30)).isoformat(),
-        }
-        response = await client.post(f"{workspace}/time-entries", json=body)
-        assert response.status_code == 201, response.text
-
-    for number in range(60):
-        await create(number)
+    entries = await EntryMaker.on_new_project(app)
+    for _ in range(60):
+        await entries.create()
     listed = await client.get(f"{workspace}/time-entries?limit=60")
     ids = [entry["id"] for entry in listed.json()["items"]]
 
@@ -89,7 +73,7 @@ async def routes(app: InProcess) -> dict[str, Callable[[int], Awaitable[None]]]:
         "livez": lambda _: ok("/livez"),
         "get one entry": lambda number: ok(f"{workspace}/time-entries/{ids[number % len(ids)]}"),
         "list 50 entries": lambda _: ok(f"{workspace}/time-entries?limit=50"),
-        "create (project + tag)": create,
+        "create (project + tag)": lambda _: entries.create(),
     }
 
 

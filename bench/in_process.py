@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,7 @@ from app.db.engine import create_engine, create_sessions
 from app.main import create_app
 
 PASSWORD = "a long password"  # noqa: S105 - a throwaway account
+FIRST_ENTRY = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -49,6 +51,34 @@ async def in_process(database_url: str) -> AsyncIterator[InProcess]:
             yield InProcess(client, engine, await _signed_in(client))
     finally:
         await engine.dispose()
+
+
+class EntryMaker:
+    """New entries on a project of the account's workspace, with a tag: each half a minute
+    long and a minute after the one before, so that none overlaps another."""
+
+    def __init__(self, app: InProcess, project: str, tag: str) -> None:
+        self.app, self.project, self.tag = app, project, tag
+        self.made = 0
+
+    @classmethod
+    async def on_new_project(cls, app: InProcess) -> "EntryMaker":
+        client, workspace = app.client, app.workspace
+        project = (await client.post(f"{workspace}/projects", json={"name": "P"})).json()["id"]
+        tag = (await client.post(f"{workspace}/tags", json={"name": "t"})).json()["id"]
+        return cls(app, project, tag)
+
+    async def create(self) -> None:
+        self.made += 1
+        start = FIRST_ENTRY + timedelta(minutes=self.made)
+        body = {
+            "project_id": self.project,
+            "tag_ids": [self.tag],
+            "start_at": start.isoformat(),
+            "end_at": (start + timedelta(seconds=30)).isoformat(),
+        }
+        response = await self.app.client.post(f"{self.app.workspace}/time-entries", json=body)
+        assert response.status_code == 201, response.text
 
 
 async def _signed_in(client: httpx.AsyncClient) -> str:

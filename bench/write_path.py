@@ -15,14 +15,13 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 
 from app.db import events
 from app.db.models import Webhook
-from bench.in_process import in_process
+from bench.in_process import EntryMaker, in_process
 
 CREATES = 100
 _PUBLISH = events.publish
@@ -38,24 +37,13 @@ async def measure(database_url: str, rounds: int, writers: int) -> dict[str, lis
     results: dict[str, list[float]] = {name: [] for name in SETUPS}
     async with in_process(database_url) as app:
         client, workspace = app.client, app.workspace
-        project = (await client.post(f"{workspace}/projects", json={"name": "P"})).json()["id"]
-        tag = (await client.post(f"{workspace}/tags", json={"name": "t"})).json()["id"]
+        entries = await EntryMaker.on_new_project(app)
         hook = {"url": "https://93.184.215.14/hook", "event_types": ["*"]}
         assert (await client.post(f"{workspace}/webhooks", json=hook)).status_code == 201
-        start, n = datetime(2020, 1, 1, tzinfo=UTC), 0
 
         async def create(count: int) -> None:
-            nonlocal n
             for _ in range(count):
-                n += 1
-                body = {
-                    "project_id": project,
-                    "tag_ids": [tag],
-                    "start_at": (start + timedelta(minutes=n)).isoformat(),
-                    "end_at": (start + timedelta(minutes=n, seconds=30)).isoformat(),
-                }
-                created = await client.post(f"{workspace}/time-entries", json=body)
-                assert created.status_code == 201, created.text
+                await entries.create()
 
         try:
             for _ in range(rounds):
