@@ -80,6 +80,13 @@ async def connection(
         await transaction.rollback()
 
 
+@pytest.fixture(autouse=True)
+def _committed_tests_leave_empty_tables(request: pytest.FixtureRequest) -> None:
+    """Committed tests that ask for no session (the commands' tests) are emptied after too."""
+    if request.node.get_closest_marker("committed"):
+        request.getfixturevalue("connection")
+
+
 async def _empty_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
