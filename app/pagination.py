@@ -4,15 +4,17 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.connection import connection_of
+from app.db.prepared import Prepared
 from app.errors import FieldProblem, InvalidCursor
 from app.instants import supported_utc
 
@@ -109,6 +111,36 @@ def _sort_value(sort: SortKey, raw: Any) -> Any:
     raise ValueError("the sort column cannot be paged by")
 
 
+@dataclass(frozen=True)
+class Shaped:
+    """A list's statement known by its shape: `build` makes it with named bind parameters,
+    the same for every list of that shape, and `values` fills them in. Its pages are
+    prepared (`app.db.prepared`) once per shape, sort and kind of page."""
+
+    shape: Hashable
+    build: Callable[[], Select[Any]]
+    values: Mapping[str, Any]
+
+
+# Prepared pages by shape; the oldest shape goes when a new one would pass the limit.
+_PAGES: dict[Hashable, Prepared] = {}
+_MAX_SHAPES = 512
+
+
+def _prepared_page(shaped: Shaped, sort: SortKey, *, after: bool) -> Prepared:
+    key = (shaped.shape, sort, after)
+    found = _PAGES.get(key)
+    if found is None:
+        statement = shaped.build()
+        if after:
+            statement = statement.where(sort.after(bindparam("after_value"), bindparam("after_id")))
+        statement = statement.order_by(*sort.order_by()).limit(bindparam("page_limit"))
+        if len(_PAGES) >= _MAX_SHAPES:
+            del _PAGES[next(iter(_PAGES))]
+        found = _PAGES[key] = Prepared(statement)
+    return found
+
+
 @dataclass
 class PageResult(Generic[T]):
     items: list[T]
@@ -131,9 +163,14 @@ async def _execute(session: AsyncSession, statement: Select[Any], *, entity: boo
 
 
 async def paginate(
-    session: AsyncSession, statement: Select[tuple[M]], sort: SortKey, params: PageParams
+    session: AsyncSession,
+    statement: Select[tuple[M]] | Shaped,
+    sort: SortKey,
+    params: PageParams,
 ) -> PageResult[M]:
     """Run `statement` one page at a time; the statement carries filters, never ordering."""
+    if isinstance(statement, Shaped):
+        return await _paginate_shaped(session, statement, sort, params)
     total = None
     # Asked once: the answer walks the statement's columns through the ORM.
     entity = _selects_one_entity(statement)
@@ -148,6 +185,27 @@ async def paginate(
     result = await _execute(session, page_statement, entity=entity)
     # One ORM entity comes back as objects, columns as rows; both read by attribute below.
     rows = list(result.scalars() if entity else result.all())
+    return _page_of(rows, sort, params, total)
+
+
+async def _paginate_shaped(
+    session: AsyncSession, shaped: Shaped, sort: SortKey, params: PageParams
+) -> PageResult[Any]:
+    connection = await connection_of(session)
+    total = None
+    if params.include_total:
+        counted = shaped.build().params(shaped.values).order_by(None).subquery()
+        total = (await connection.execute(select(func.count()).select_from(counted))).scalar_one()
+    values = {**shaped.values, "page_limit": params.limit + 1}
+    if params.cursor:
+        values["after_value"], values["after_id"] = decode_cursor(sort, params.cursor)
+    prepared = _prepared_page(shaped, sort, after=params.cursor is not None)
+    return _page_of(await prepared.rows(connection, values), sort, params, total)
+
+
+def _page_of(
+    rows: list[Any], sort: SortKey, params: PageParams, total: int | None
+) -> PageResult[Any]:
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db.models import TimeEntry, Workspace
-from app.db.prepared import MAX_LIST_VARIANT, PreparedRead
+from app.db.connection import POOLED_BY_TRANSACTION, driver_of
+from app.db.models import TimeEntry, User, Workspace
+from app.db.prepared import MAX_LIST_VARIANT, Prepared
 from app.repositories.api_tokens import _LIVE_TOKEN_IN_WORKSPACE, ApiTokenRepository
 from app.repositories.closed_time import _CLOSED_TIME
 from app.repositories.entry_references import _LIVE_TAGS, _PROJECT, _PROJECT_AND_TAGS, _TASK
@@ -23,6 +24,13 @@ from tests.tracking import tag_entry
 
 pytestmark = pytest.mark.committed
 _ENTRIES = TimeEntry.__table__
+_USERS = User.__table__
+# A write that names every column it sets, `updated_at` included.
+_RENAME = Prepared(
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user_id"))
+    .values(full_name=bindparam("name"), updated_at=func.now())
+)
 
 
 @asynccontextmanager
@@ -36,7 +44,7 @@ async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 async def both_ways(
     connection: AsyncConnection,
-    prepared: PreparedRead,
+    prepared: Prepared,
     parameters: dict[str, Any],
     *,
     too_long: bool = False,
@@ -151,14 +159,65 @@ async def test_reference_and_closed_time_reads_match_sqlalchemy(
         assert len(await both_ways(connection, _CLOSED_TIME, closed_time)) == 1
 
 
-async def test_in_a_transaction_the_driver_reads_once_it_has_begun(
+async def test_a_read_goes_ahead_of_begin_and_a_lock_or_write_waits_for_it(
     engine: AsyncEngine, committed_team: Team, is_postgres: bool
 ) -> None:
+    team = committed_team
+    pooled_by_transaction = engine.sync_engine.get_execution_options().get(POOLED_BY_TRANSACTION)
+    locking = select(_USERS.c.id).where(_USERS.c.id == bindparam("user_id")).with_for_update()
+    lock = Prepared(locking)
+    parameters = {"user_id": team.member.id}
+    async with engine.connect() as connection:
+        async with connection.begin() as transaction:
+            # A read before SQLAlchemy's first statement goes to the driver outside the
+            # transaction, which has not begun (behind PgBouncer it waits for BEGIN).
+            [read] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+            ahead = is_postgres and not pooled_by_transaction
+            assert isinstance(read, tuple) is ahead
+            driver = driver_of(connection)
+            if ahead:
+                assert not driver.is_in_transaction()
+            # A lock is the transaction's: it runs through SQLAlchemy, which sends BEGIN.
+            [locked] = await lock.rows(connection, parameters)
+            assert not isinstance(locked, tuple)
+            # A write once the transaction has begun goes to the driver, inside it.
+            await _RENAME.execute(connection, {**parameters, "name": "Renamed"})
+            if is_postgres:
+                assert driver.is_in_transaction()
+            [renamed] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+            assert renamed.user_full_name == "Renamed"
+            await transaction.rollback()
+        [after] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+    assert after.user_full_name == read.user_full_name != "Renamed"
+
+
+async def test_a_write_before_begin_runs_through_sqlalchemy_inside_the_transaction(
+    engine: AsyncEngine, committed_team: Team
+) -> None:
     parameters = {"user_id": committed_team.member.id}
+    async with engine.connect() as connection:
+        async with connection.begin() as transaction:
+            await _RENAME.execute_many(
+                connection, [{**parameters, "name": "First"}, {**parameters, "name": "Second"}]
+            )
+            [renamed] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+            assert renamed.user_full_name == "Second"
+            await transaction.rollback()
+        [after] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
+    assert after.user_full_name == committed_team.member.full_name
+
+
+async def test_a_statement_whose_columns_take_python_defaults_is_refused(
+    engine: AsyncEngine, committed_team: Team, is_postgres: bool
+) -> None:
+    # `updated_at` takes its value from Python on update, which only SQLAlchemy runs.
+    rename = Prepared(
+        update(_USERS)
+        .where(_USERS.c.id == bindparam("user_id"))
+        .values(full_name=bindparam("name"))
+    )
     async with engine.connect() as connection, connection.begin():
-        # SQLAlchemy begins the transaction on the server with its first statement.
-        [first] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
-        [then] = await _ACTIVE_USER_ALONE.rows(connection, parameters)
-    assert not isinstance(first, tuple)
-    assert isinstance(then, tuple) is is_postgres
-    assert tuple(first) == tuple(then)
+        await connection.execute(select(1))
+        if is_postgres:
+            with pytest.raises(ValueError, match="updated_at"):
+                await rename.execute(connection, {"user_id": committed_team.member.id, "name": "x"})

@@ -102,8 +102,7 @@ async def list_time_entries(
         Query(description="`-start_at` (newest first), `start_at`, or `updated_at` to sync."),
     ] = TimeEntrySort.START_AT_DESC,
 ) -> Response:
-    statement = entries.filtered(EntryFilters(**filters.model_dump()))
-    result = await entries.list(page, SORTS[sort], statement)
+    result = await entries.page(EntryFilters(**filters.model_dump()), SORTS[sort], page)
     return render_page(TimeEntryRead, result, caller)
 
 

@@ -7,11 +7,14 @@ until the transaction ends, so it is kept until then.
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 _CONNECTION = "transaction_connection"
+# An engine's execution option: its connections reach the database through a pool that hands
+# each transaction, and each statement outside one, to any server connection (PgBouncer).
+POOLED_BY_TRANSACTION = "pooled_by_transaction"
 
 
 async def connection_of(session: AsyncSession) -> AsyncConnection:
@@ -21,10 +24,12 @@ async def connection_of(session: AsyncSession) -> AsyncConnection:
     return found
 
 
-def driver_of(connection: AsyncConnection) -> Any:
+def driver_of(connection: AsyncConnection | Connection) -> Any:
     """The driver's own connection under a checked-out `connection` (asyncpg's, for COPY
-    and prepared reads)."""
-    return connection.sync_connection.connection.driver_connection
+    and prepared statements)."""
+    if isinstance(connection, AsyncConnection):
+        connection = connection.sync_connection
+    return connection.connection.driver_connection
 
 
 def hold(session: AsyncSession, connection: AsyncConnection) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from app.config import Settings
+from app.db.connection import POOLED_BY_TRANSACTION
 
 # Execution option for connections that never write; lets SQLite skip the write lock.
 READ_ONLY = "timesheet_read_only"
@@ -119,6 +120,7 @@ def _create_postgres_engine(settings: Settings) -> AsyncEngine:
         # PgBouncer in transaction mode hands each transaction to any server connection:
         # pool there, not here, and never rely on named prepared statements surviving.
         options["poolclass"] = NullPool
+        options["execution_options"] = {POOLED_BY_TRANSACTION: True}
         options["connect_args"] = {
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,

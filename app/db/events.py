@@ -38,6 +38,7 @@ from app.db import webhook_outbox
 from app.db.base import EventSubject
 from app.db.models import Event, EventCounter, Webhook
 from app.db.models.webhook import LIKE_ESCAPE
+from app.db.prepared import Prepared
 from app.db.types import UTCDateTime, utcnow
 from app.enums import DeliveryStatus, EventOrigin
 
@@ -299,8 +300,9 @@ def publish(session: Session, pending: Iterable[_Pending]) -> None:
 # PostgreSQL numbers, inserts and queues a workspace's events in one round trip: the counter
 # upsert takes the row lock held until commit, the events take the numbers it returns, and
 # each enabled webhook subscribed to an event's type gets its delivery row.
-_PUBLISH_STATEMENT = text(
-    """
+_PUBLISH_STATEMENT = Prepared(
+    text(
+        """
 WITH counter AS (
     INSERT INTO event_counters (workspace_id, last_sequence)
     VALUES (:workspace_id, :count)
@@ -336,7 +338,8 @@ WITH counter AS (
 )
 SELECT (SELECT count(*) FROM queued), pg_notify(:channel, CAST(:workspace_id AS text))
 """
-).bindparams(bindparam("occurred_at", type_=UTCDateTime))
+    ).bindparams(bindparam("occurred_at", type_=UTCDateTime))
+)
 
 
 def _publish_in_one_statement(
@@ -347,8 +350,8 @@ def _publish_in_one_statement(
     workspace_id: uuid.UUID,
     items: list[_Pending],
 ) -> None:
-    queued = connection.execute(
-        _PUBLISH_STATEMENT,
+    [(queued, _)] = _PUBLISH_STATEMENT.rows_in_greenlet(
+        connection,
         {
             "workspace_id": workspace_id,
             "count": len(items),
@@ -367,7 +370,7 @@ def _publish_in_one_statement(
             "project_ids": [item.project_id for item in items],
             "data": [json.dumps(item.data) for item in items],
         },
-    ).scalar_one()
+    )
     if queued:
         webhook_outbox.wake_after_commit(session)
 

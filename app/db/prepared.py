@@ -1,20 +1,23 @@
-"""Hot reads, compiled once and handed to the driver as they are.
+"""Hot statements, compiled once and handed to the driver as they are.
 
-The reads every request makes (the caller's standing, one entry, a write's references and
-closed time) are Core statements built once, with named parameters. Through SQLAlchemy each
-run still costs about 200 µs of Python on top of the driver's own work: the compiled-cache
-lookup, an execution context, parameter processing, a greenlet hop, then `Result` and `Row`
-objects. A `PreparedRead` is compiled once per dialect instead (and once per length of each
-IN list it takes, up to `MAX_LIST_VARIANT`); a run only puts its parameters in order and
-gives them to asyncpg on the unit of work's connection, and the rows come back as named
-tuples with SQLAlchemy's result processing (enums) applied, read by attribute like
-SQLAlchemy's rows.
+The statements every request sends (the caller's standing, one entry, a write's references,
+closed time, tag links and events) are Core statements built once, with named parameters.
+Through SQLAlchemy each run still costs about 200 µs of Python on top of the driver's own
+work: the compiled-cache lookup, an execution context, parameter processing, a greenlet hop,
+then `Result` and `Row` objects. A `Prepared` statement is compiled once per dialect instead
+(and once per length of each IN list it takes, up to `MAX_LIST_VARIANT`); a run only puts its
+parameters in order and gives them to asyncpg on the unit of work's connection, and the rows
+come back as named tuples with SQLAlchemy's result processing (enums) applied, read by
+attribute like SQLAlchemy's rows.
 
-The driver runs a read directly only where its transaction is settled: in autocommit (work
-that only reads, on PostgreSQL), or once the transaction has begun on the server. SQLAlchemy
-sends BEGIN with the first statement it runs, so a statement sent around it before then would
-run ahead of the transaction. Everything else, SQLite included, runs the same statement
-through SQLAlchemy.
+A read goes to the driver on PostgreSQL in autocommit (work that only reads) and in a
+transaction alike. SQLAlchemy sends BEGIN with the first statement it runs itself, so a read
+sent before then runs ahead of the transaction: under READ COMMITTED, where every statement
+sees its own snapshot, that is the same read, as long as it takes no lock and the transaction
+has written nothing (before BEGIN it has not). A write, and a read that locks (`FOR UPDATE`),
+belong to the transaction: they go to the driver once it has begun on the server. Through
+PgBouncer, which may hand each statement outside a transaction to another server, reads wait
+for BEGIN too. Everything else, SQLite included, runs the same statement through SQLAlchemy.
 """
 
 from collections import namedtuple
@@ -22,11 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Connection, Executable, Select, TextClause, UpdateBase
 from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.util import await_
 
-from app.db.connection import connection_of, driver_of
+from app.db.connection import POOLED_BY_TRANSACTION, connection_of, driver_of
 
 # IN lists longer than this run through SQLAlchemy: each length is a statement of its own.
 MAX_LIST_VARIANT = 8
@@ -43,7 +47,8 @@ class _Compiled:
     lists: tuple[tuple[str, tuple[str, ...]], ...]
     # Those of the parameters each run gives that the driver takes in another form.
     bind_processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-    row: type
+    # None: the statement names no columns (text); its rows are the driver's records.
+    row: type | None
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
@@ -55,6 +60,8 @@ class _Compiled:
         return [values[name] for name in self.order]
 
     def rows(self, records: Sequence[Any]) -> list[Any]:
+        if self.row is None:
+            return list(records)
         if not self.result_processors:
             return [self.row._make(record) for record in records]
         rows = []
@@ -66,11 +73,16 @@ class _Compiled:
         return rows
 
 
-class PreparedRead:
-    """A select built once at import, with named bind parameters."""
+class Prepared:
+    """A statement built once at import, with named bind parameters: a select, a write
+    (with or without RETURNING), or text."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Executable) -> None:
         self.statement = statement
+        # A write or a lock is the transaction's: it must run inside it.
+        self._in_transaction_only = not isinstance(statement, Select) or (
+            statement._for_update_arg is not None
+        )
         # Compiled on the driver's dialect at the first run, with the IN lists it takes.
         self._compiled: Compiled | None = None
         self._lists: tuple[str, ...] = ()
@@ -78,12 +90,47 @@ class PreparedRead:
         self._variants: dict[tuple[int, ...], _Compiled] = {}
 
     async def rows(self, connection: AsyncConnection, parameters: Mapping[str, Any]) -> list[Any]:
-        driver = _settled_driver(connection)
-        compiled = self._variant(connection.dialect, parameters) if driver is not None else None
+        compiled, driver = self._on_driver(connection.sync_connection, parameters)
         if compiled is None:
             return list((await connection.execute(self.statement, parameters)).all())
-        records = await driver.fetch(compiled.sql, *compiled.arguments(parameters))
+        return compiled.rows(await driver.fetch(compiled.sql, *compiled.arguments(parameters)))
+
+    def rows_in_greenlet(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
+        """`rows`, from the synchronous code SQLAlchemy runs (session hooks) on `connection`."""
+        compiled, driver = self._on_driver(connection, parameters)
+        if compiled is None:
+            return list(connection.execute(self.statement, parameters).all())
+        records = await_(driver.fetch(compiled.sql, *compiled.arguments(parameters)))
         return compiled.rows(records)
+
+    async def execute(self, connection: AsyncConnection, parameters: Mapping[str, Any]) -> None:
+        """Run a statement whose rows, if any, are not wanted."""
+        await self.execute_many(connection, [parameters])
+
+    async def execute_many(
+        self, connection: AsyncConnection, parameters: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Run the statement once for each of `parameters`, which all give the same names."""
+        compiled, driver = self._on_driver(connection.sync_connection, parameters[0])
+        if compiled is None:
+            await connection.execute(self.statement, list(parameters))
+        elif len(parameters) == 1:
+            # The driver's executemany is a pipeline, dearer than one plain run.
+            await driver.fetch(compiled.sql, *compiled.arguments(parameters[0]))
+        else:
+            await driver.executemany(
+                compiled.sql, [compiled.arguments(each) for each in parameters]
+            )
+
+    def _on_driver(
+        self, connection: Connection, parameters: Mapping[str, Any]
+    ) -> tuple[_Compiled | None, Any]:
+        """The compiled variant for `parameters` and the driver's connection to run it on,
+        or None where the statement runs through SQLAlchemy."""
+        driver = _settled_driver(connection, in_transaction_only=self._in_transaction_only)
+        if driver is None:
+            return None, None
+        return self._variant(connection.dialect, parameters), driver
 
     def _variant(self, dialect: Dialect, parameters: Mapping[str, Any]) -> _Compiled | None:
         if self._compiled is None:
@@ -103,6 +150,12 @@ class PreparedRead:
     def _compile(
         self, compiled: Compiled, dialect: Dialect, lengths: Mapping[str, int]
     ) -> _Compiled:
+        # Python-side defaults (`updated_at` on update) are worked out by SQLAlchemy as it
+        # runs a statement: the driver would get None for them.
+        defaulted = [*compiled.insert_prefetch, *compiled.update_prefetch]  # type: ignore[attr-defined]
+        if defaulted:
+            names = ", ".join(column.key for column in defaulted)
+            raise ValueError(f"Give the values of {names}: the driver runs no column defaults.")
         asked = {name for name, bind in compiled.binds.items() if bind.required}
         stand_ins = {name: [None] * lengths[name] if name in lengths else None for name in asked}
         # Literal parameters (an IN list of constants) are expanded into the text here.
@@ -116,10 +169,10 @@ class PreparedRead:
             for name, value in expanded.parameters.items()
             if name not in given
         }
-        columns = self.statement.selected_columns
-        processors = (
+        columns = _named_columns(self.statement)
+        processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        )
+        ]
         return _Compiled(
             sql=expanded.statement,
             order=tuple(expanded.positiontup),
@@ -128,26 +181,40 @@ class PreparedRead:
             bind_processors=tuple(
                 (name, process) for name, process in bind_processors.items() if name in given
             ),
-            row=namedtuple("PreparedRow", [column.key for column in columns]),  # type: ignore[misc]
+            row=namedtuple("PreparedRow", [column.key for column in columns])  # type: ignore[misc]
+            if columns
+            else None,
             result_processors=tuple(
                 (index, process) for index, process in enumerate(processors) if process
             ),
         )
 
 
+def _named_columns(statement: Executable) -> list[Any]:
+    """The columns a statement's rows hold: what it selects or returns; text names none."""
+    if isinstance(statement, Select):
+        return list(statement.selected_columns)
+    if isinstance(statement, UpdateBase):
+        return list(statement.exported_columns)
+    assert isinstance(statement, TextClause)
+    return []
+
+
 async def read_rows(
-    session: AsyncSession, prepared: PreparedRead, parameters: Mapping[str, Any]
+    session: AsyncSession, prepared: Prepared, parameters: Mapping[str, Any]
 ) -> list[Any]:
     """The rows of `prepared`, read on the connection of the session's transaction."""
     return await prepared.rows(await connection_of(session), parameters)
 
 
-def _settled_driver(connection: AsyncConnection) -> Any | None:
+def _settled_driver(connection: Connection, *, in_transaction_only: bool) -> Any | None:
     """The asyncpg connection under `connection`, if a statement sent to it directly runs
-    where SQLAlchemy's next one would."""
+    where SQLAlchemy's next one would, or reads what it would."""
     if connection.dialect.driver != "asyncpg":
         return None
     driver = driver_of(connection)
-    options = connection.sync_connection.get_execution_options()
-    autocommit = options.get("isolation_level") == "AUTOCOMMIT"
-    return driver if autocommit or driver.is_in_transaction() else None
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT" or driver.is_in_transaction():
+        return driver
+    ahead_of_begin = not in_transaction_only and not options.get(POOLED_BY_TRANSACTION)
+    return driver if ahead_of_begin else None

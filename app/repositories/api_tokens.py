@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, or_, select, update
 
 from app.db.models import ApiToken, User
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 from app.db.types import utcnow
 from app.repositories.base import Repository
 from app.repositories.standing import Standing, standing_of, standing_statement
@@ -27,8 +27,8 @@ _LIVE_TOKEN = (
         _USERS.c.deleted_at.is_(None),
     )
 )
-_LIVE_TOKEN_ALONE = PreparedRead(standing_statement(_LIVE_TOKEN, None))
-_LIVE_TOKEN_IN_WORKSPACE = PreparedRead(standing_statement(_LIVE_TOKEN, bindparam("workspace_id")))
+_LIVE_TOKEN_ALONE = Prepared(standing_statement(_LIVE_TOKEN, None))
+_LIVE_TOKEN_IN_WORKSPACE = Prepared(standing_statement(_LIVE_TOKEN, bindparam("workspace_id")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.base import Base, SoftDeleteMixin
 from app.db.integrity import Violation, describe
-from app.db.prepared import PreparedRead, read_rows
+from app.db.prepared import Prepared, read_rows
 from app.db.types import utcnow
 from app.errors import Duplicate, InvalidInput, NotFound, ReferenceMissing, StaleVersion
 from app.pagination import PageParams, PageResult, SortKey, paginate
@@ -41,7 +41,7 @@ class Repository(Generic[M]):
         return statement
 
     async def read(
-        self, prepared: PreparedRead, parameters: Mapping[str, Any] | None = None
+        self, prepared: Prepared, parameters: Mapping[str, Any] | None = None
     ) -> list[Any]:
         """The rows of a Core statement over table columns, run on the unit of work's
         connection: no ORM compilation, identity map or object loading on the way. Reads

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db.models import Approval, TimeEntry, Workspace
-from app.db.prepared import PreparedRead, read_rows
+from app.db.prepared import Prepared, read_rows
 from app.db.types import UTCDateTime
 from app.enums import ApprovalState, LockReason
 
@@ -103,7 +103,7 @@ class ClosingApproval:
 
 _WORKSPACES, _APPROVALS = Workspace.__table__, Approval.__table__
 # Built once: a write reads it every time, and the values are bound.
-_CLOSED_TIME = PreparedRead(
+_CLOSED_TIME = Prepared(
     select(
         _WORKSPACES.c.locked_before,
         _APPROVALS.c.id,

@@ -13,7 +13,7 @@ from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, TimeEntry
-from app.db.prepared import PreparedRead, read_rows
+from app.db.prepared import Prepared, read_rows
 from app.enums import ProjectVisibility
 from app.repositories.projects import tracked
 
@@ -48,7 +48,7 @@ _PROJECT_COLUMNS = (
     _PROJECTS.estimate_seconds,
     _PROJECTS.budget_cents,
 )
-_PROJECT = PreparedRead(
+_PROJECT = Prepared(
     select(*_PROJECT_COLUMNS)
     .select_from(
         Project.__table__.outerjoin(Client.__table__, _CLIENTS.id == _PROJECTS.client_id).outerjoin(
@@ -74,7 +74,7 @@ _LIVE_TAGS_TOGETHER = (
 # `_PROJECT` and `_LIVE_TAGS_TOGETHER` in one round trip: a write naming both checks them
 # at once. One row always comes back; its project columns are null when there is none.
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
-_PROJECT_AND_TAGS = PreparedRead(
+_PROJECT_AND_TAGS = Prepared(
     select(*_PROJECT_COLUMNS, _LIVE_TAGS_TOGETHER).select_from(
         _ONE_ROW.outerjoin(
             Project.__table__,
@@ -90,7 +90,7 @@ _PROJECT_AND_TAGS = PreparedRead(
         )
     )
 )
-_TASK = PreparedRead(
+_TASK = Prepared(
     select(_TASKS.id, _TASKS.project_id, _SEEN.label("visible"))
     .select_from(Task.__table__.join(Project.__table__, _PROJECTS.id == _TASKS.project_id))
     .where(
@@ -99,7 +99,7 @@ _TASK = PreparedRead(
         _TASKS.deleted_at.is_(None),
     )
 )
-_LIVE_TAGS = PreparedRead(
+_LIVE_TAGS = Prepared(
     select(_TAGS.id).where(
         _TAGS.id.in_(bindparam("tag_ids", expanding=True)),
         _TAGS.workspace_id == bindparam("workspace_id"),
@@ -113,7 +113,7 @@ class EntryReferenceRepository:
         self.session = session
         self.workspace_id = workspace_id
 
-    async def _read(self, prepared: PreparedRead, **parameters: Any) -> list[Any]:
+    async def _read(self, prepared: Prepared, **parameters: Any) -> list[Any]:
         return await read_rows(
             self.session, prepared, {"workspace_id": self.workspace_id, **parameters}
         )

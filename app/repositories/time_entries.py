@@ -1,6 +1,6 @@
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -24,9 +24,10 @@ from sqlalchemy.orm import aliased, selectinload
 from app.db import events
 from app.db.connection import connection_of
 from app.db.models import Membership, Project, TimeEntry, User, time_entry_tags
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 from app.db.types import utcnow
 from app.enums import ApprovalState, LockReason
+from app.pagination import PageParams, PageResult, Shaped, SortKey, paginate
 from app.repositories.base import Repository, ScopedRepository
 from app.repositories.closed_time import LOCK_REASON, in_closed_time, in_period
 
@@ -60,6 +61,17 @@ _LOCK_USERS = (
     .order_by(_USERS.c.id)
     .with_for_update()
 )
+# A write's tag links, replaced after the entry's own row is flushed.
+_UNLINK_TAGS = Prepared(
+    delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == bindparam("entry"))
+)
+_LINK_TAGS = Prepared(
+    insert(time_entry_tags).values(
+        time_entry_id=bindparam("entry"),
+        tag_id=bindparam("tag"),
+        workspace_id=bindparam("workspace"),
+    )
+)
 # An entry's tags in the same statement as the entry: their ids, comma-separated.
 TAG_IDS = (
     select(func.aggregate_strings(cast(time_entry_tags.c.tag_id, String), ","))
@@ -81,7 +93,7 @@ _READ_COLUMNS = (
 
 
 @cache
-def _one_entry(*, own: bool, include_deleted: bool) -> PreparedRead:
+def _one_entry(*, own: bool, include_deleted: bool) -> Prepared:
     """The read of one entry by id, built once per kind of reader: a statement built once
     keeps its cache key, so a request neither builds nor compiles it again."""
     statement = select(*_READ_COLUMNS).where(
@@ -92,7 +104,36 @@ def _one_entry(*, own: bool, include_deleted: bool) -> PreparedRead:
         statement = statement.where(_ENTRIES.c.user_id == bindparam("viewer_id"))
     if not include_deleted:
         statement = statement.where(_ENTRIES.c.deleted_at.is_(None))
-    return PreparedRead(statement)
+    return Prepared(statement)
+
+
+def _escape_like(text: str) -> str:
+    """`text` matched as it is by LIKE … ESCAPE '/'."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@dataclass
+class _Selection:
+    """What a set of filters selects: conditions over named bind parameters, the values
+    those take, and the shape of the text (which filters are set, and the values that
+    change the text rather than fill it in), by which its statement is prepared."""
+
+    values: dict[str, Any]
+    conditions: list[Any] = field(default_factory=list)
+    shape: tuple[Any, ...] = ()
+
+    def given(self, name: str, value: Any, condition: Callable[[Any], Any]) -> None:
+        """A filter of one value, or of any of a sequence of values (an IN list)."""
+        if value is None or (isinstance(value, Sequence) and not value):
+            return
+        many = isinstance(value, Sequence) and not isinstance(value, str)
+        self.values[name] = list(value) if many else value
+        self.conditions.append(condition(bindparam(name, expanding=many)))
+        self.shape += (name,)
+
+    def fixed(self, shape: Any, condition: Any) -> None:
+        self.conditions.append(condition)
+        self.shape += (shape,)
 
 
 @dataclass(frozen=True)
@@ -140,14 +181,15 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
     def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
         return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
 
-    def rows(self, *columns: Any, include_deleted: bool = False) -> Select[Any]:
+    def _rows(self, columns: Sequence[Any], *, include_deleted: bool) -> Select[Any]:
         """Entries as plain rows: by default with their tag ids, what reads render, in one
-        Core statement over the table's columns; else `columns` of them."""
+        Core statement over the table's columns; else `columns` of them. The workspace and
+        the viewer are bind parameters (`_scope_values`)."""
         statement = select(*(columns or _READ_COLUMNS)).where(
-            _ENTRIES.c.workspace_id == self.workspace_id
+            _ENTRIES.c.workspace_id == bindparam("workspace_id")
         )
         if self.viewer_id is not None:
-            statement = statement.where(_ENTRIES.c.user_id == self.viewer_id)
+            statement = statement.where(_ENTRIES.c.user_id == bindparam("viewer_id"))
         if not include_deleted:
             statement = statement.where(_ENTRIES.c.deleted_at.is_(None))
         return statement
@@ -165,50 +207,73 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         return rows[0]
 
     def filtered(self, filters: EntryFilters, *columns: Any) -> Select[Any]:
-        """The entries `filters` select, as `rows(*columns)` gives them."""
-        statement = self.rows(*columns, include_deleted=filters.include_deleted)
-        conditions: list[Any] = []
-        if filters.from_ is not None:
-            conditions.append(_ENTRIES.c.start_at >= filters.from_)
-        if filters.to is not None:
-            conditions.append(_ENTRIES.c.start_at < filters.to)
-        if filters.user_id:
-            conditions.append(_ENTRIES.c.user_id.in_(filters.user_id))
-        if filters.project_id:
-            conditions.append(_ENTRIES.c.project_id.in_(filters.project_id))
+        """The entries `filters` select: their columns as reads render them, else `columns`
+        of them, with the values bound."""
+        selection = self._selection(filters)
+        statement = self._rows(columns, include_deleted=filters.include_deleted)
+        return statement.where(*selection.conditions).params(selection.values)
+
+    async def page(
+        self, filters: EntryFilters, sort: SortKey, params: PageParams
+    ) -> PageResult[EntryRow]:
+        """A page of the entries `filters` select, as reads render them. The statement is
+        built once per shape of filters and prepared (`Shaped`); each page gives its values."""
+        selection = self._selection(filters)
+        include_deleted = filters.include_deleted
+
+        def build() -> Select[Any]:
+            statement = self._rows((), include_deleted=include_deleted)
+            return statement.where(*selection.conditions)
+
+        shape = ("entries", self.viewer_id is not None, include_deleted, selection.shape)
+        shaped = Shaped(shape, build, selection.values)
+        return await paginate(self.session, shaped, sort, params)
+
+    def _selection(self, filters: EntryFilters) -> "_Selection":
+        """The conditions `filters` set, over bind parameters named for the filters."""
+        selection = _Selection({"workspace_id": self.workspace_id, "viewer_id": self.viewer_id})
+        given = selection.given
+        given("from_", filters.from_, lambda value: _ENTRIES.c.start_at >= value)
+        given("to", filters.to, lambda value: _ENTRIES.c.start_at < value)
+        given("user_id", filters.user_id, _ENTRIES.c.user_id.in_)
+        given("project_id", filters.project_id, _ENTRIES.c.project_id.in_)
+        given("task_id", filters.task_id, _ENTRIES.c.task_id.in_)
+
         # The subqueries read aliases: a report may join the same tables for its groups, and
         # a subquery over one of them would otherwise correlate to it and lose its FROM.
-        if filters.client_id:
+        def of_clients(client_ids: Any) -> Any:
             project = aliased(Project)
             projects = select(project.id).where(
-                project.workspace_id == self.workspace_id, project.client_id.in_(filters.client_id)
+                project.workspace_id == bindparam("workspace_id"), project.client_id.in_(client_ids)
             )
-            conditions.append(_ENTRIES.c.project_id.in_(projects))
-        if filters.task_id:
-            conditions.append(_ENTRIES.c.task_id.in_(filters.task_id))
-        if filters.tag_id:
+            return _ENTRIES.c.project_id.in_(projects)
+
+        def tagged(tag_ids: Any) -> Any:
             link = time_entry_tags.alias()
-            tagged = exists().where(
-                link.c.time_entry_id == _ENTRIES.c.id, link.c.tag_id.in_(filters.tag_id)
-            )
-            conditions.append(tagged)
+            return exists().where(link.c.time_entry_id == _ENTRIES.c.id, link.c.tag_id.in_(tag_ids))
+
+        given("client_id", filters.client_id, of_clients)
+        given("tag_id", filters.tag_id, tagged)
+        escaped = filters.q and _escape_like(filters.q)
+        given("q", escaped, lambda value: _ENTRIES.c.description.icontains(value, escape="/"))
+        given("updated_since", filters.updated_since, lambda value: _ENTRIES.c.updated_at >= value)
+        # These change the text itself rather than a value in it: they are part of the shape.
         if filters.billable is not None:
-            conditions.append(_ENTRIES.c.billable.is_(filters.billable))
+            selection.fixed(
+                ("billable", filters.billable), _ENTRIES.c.billable.is_(filters.billable)
+            )
         if filters.running is not None:
             running = _ENTRIES.c.end_at.is_(None)
-            conditions.append(running if filters.running else ~running)
-        if filters.q:
-            conditions.append(_ENTRIES.c.description.icontains(filters.q, autoescape=True))
-        if filters.updated_since is not None:
-            conditions.append(_ENTRIES.c.updated_at >= filters.updated_since)
+            selection.fixed(("running", filters.running), running if filters.running else ~running)
         if filters.approval == "open":
-            conditions.append(~in_period())
+            selection.fixed(("approval", "open"), ~in_period())
         elif filters.approval is not None:
-            conditions.append(in_period([ApprovalState(filters.approval)]))
+            state = ApprovalState(filters.approval)
+            selection.fixed(("approval", state), in_period([state]))
         if filters.locked is not None:
             closed = in_closed_time()
-            conditions.append(closed if filters.locked else ~closed)
-        return statement.where(*conditions)
+            selection.fixed(("locked", filters.locked), closed if filters.locked else ~closed)
+        return selection
 
     async def get_many(
         self, ids: Collection[uuid.UUID], *, include_deleted: bool = False
@@ -297,16 +362,15 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
                 # version and updated_at, so ETags and syncing clients see it.
                 entry.updated_at = utcnow()
         await self.flush()
+        connection = await connection_of(self.session)
         if replaces_tags:
-            await self.session.execute(
-                delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == entry.id)
-            )
+            await _UNLINK_TAGS.execute(connection, {"entry": entry.id})
         if tag_ids:
-            rows = [
-                {"time_entry_id": entry.id, "tag_id": tag_id, "workspace_id": self.workspace_id}
+            links = [
+                {"entry": entry.id, "tag": tag_id, "workspace": self.workspace_id}
                 for tag_id in tag_ids
             ]
-            await self.session.execute(insert(time_entry_tags), rows)
+            await _LINK_TAGS.execute_many(connection, links)
         return entry
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from app.db.models import User
-from app.db.prepared import PreparedRead
+from app.db.prepared import Prepared
 from app.repositories.base import Repository
 from app.repositories.standing import Standing, standing_of, standing_statement, users_table_select
 from app.security import hash_password
@@ -15,10 +15,8 @@ _USERS = User.__table__
 _ACTIVE_USER = users_table_select().where(
     _USERS.c.id == bindparam("user_id"), _USERS.c.is_active.is_(True), _USERS.c.deleted_at.is_(None)
 )
-_ACTIVE_USER_ALONE = PreparedRead(standing_statement(_ACTIVE_USER, None))
-_ACTIVE_USER_IN_WORKSPACE = PreparedRead(
-    standing_statement(_ACTIVE_USER, bindparam("workspace_id"))
-)
+_ACTIVE_USER_ALONE = Prepared(standing_statement(_ACTIVE_USER, None))
+_ACTIVE_USER_IN_WORKSPACE = Prepared(standing_statement(_ACTIVE_USER, bindparam("workspace_id")))
 
 
 class UserRepository(Repository[User]):
