@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,8 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.models import Event
+from app.db.events import jsonable
+from app.db.models import Event, TimeEntry
 from app.db.unit_of_work import UnitOfWork
 from app.enums import EventOrigin, ProjectVisibility
 from app.repositories.events import EventRetention
@@ -351,6 +353,30 @@ async def test_members_read_their_own_entries_and_the_catalog_they_can_see(
     # Rates are hidden from members here, in events too.
     assert entry_event["data"]["object"]["hourly_rate_cents"] is None
     assert len(await read_events(client, team)) == 6
+
+
+async def test_a_new_entry_event_holds_every_column_as_stored(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """A new entry is inserted by a statement of its own, not flushed: its event still holds
+    every column as the database stored it, as a flushed row's event does."""
+    project = await make_project(session, team.workspace, hourly_rate_cents=4000, is_billable=True)
+    tag = await make_tag(session, team.workspace)
+    await session.flush()
+    body = {"start_at": iso(9), "project_id": str(project.id), "tag_ids": [str(tag.id)]}
+    response = await client.post(
+        entries_url(team.workspace), json=body, headers=auth_headers(team.admin)
+    )
+    assert response.status_code == 201, response.text
+    [created] = await events_of(client, team, response.json()["id"])
+    assert created["type"] == "timer.started"
+    stored = await session.get(TimeEntry, uuid.UUID(response.json()["id"]))
+    assert stored is not None
+    hidden = TimeEntry.__event_subject__.hidden
+    columns = {column.key for column in TimeEntry.__table__.c} - hidden
+    expected = {key: jsonable(getattr(stored, key)) for key in columns}
+    assert created["data"]["object"] == {**expected, "tag_ids": [str(tag.id)]}
+    assert expected["hourly_rate_cents"] == 4000 and expected["version"] == 1
 
 
 async def test_rates_show_in_events_to_whoever_sees_rates(

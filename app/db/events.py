@@ -121,6 +121,19 @@ def attach(
     session.info.setdefault(_EXTRAS, {})[id(subject)] = (name, value, previous)
 
 
+def inserted(
+    session: Session | AsyncSession, subject: object, extra: tuple[str, Any, Any] | None = None
+) -> None:
+    """Add the event of `subject`, a new row inserted by a statement of its own rather than
+    flushed: the one the flush would have made of it. `extra` is what `attach` would name."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    described: EventSubject = type(subject).__event_subject__  # type: ignore[attr-defined]
+    pending = _describe(subject, described, "created", extra)
+    assert pending is not None  # a creation always has its event
+    pending.transaction = _current_transaction(sync)
+    _pending(sync).append(pending)
+
+
 def jsonable(value: Any) -> Any:
     """`value` as JSON would hold it, instants as the API writes them."""
     if isinstance(value, dict):

@@ -48,7 +48,9 @@ def describe(exc: IntegrityError) -> IntegrityProblem:
     cause = getattr(orig, "__cause__", None)
     sqlstate = sqlstate_of(exc)
     if sqlstate:
-        constraint = getattr(cause, "constraint_name", None) or ""
+        constraint = (
+            getattr(orig, "constraint_name", None) or getattr(cause, "constraint_name", None) or ""
+        )
         return IntegrityProblem(_PG_CODES.get(sqlstate, Violation.OTHER), constraint)
     message = str(orig)
     for prefix, violation in _SQLITE_PREFIXES.items():

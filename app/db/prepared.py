@@ -21,12 +21,15 @@ for BEGIN too. Everything else, SQLite included, runs the same statement through
 """
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Select, TextClause, UpdateBase
+import asyncpg
+from sqlalchemy import Connection, Executable, Select, Table, TextClause, UpdateBase
 from sqlalchemy.engine import Compiled, Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.util import await_
 
@@ -93,15 +96,18 @@ class Prepared:
         compiled, driver = self._on_driver(connection.sync_connection, parameters)
         if compiled is None:
             return list((await connection.execute(self.statement, parameters)).all())
-        return compiled.rows(await driver.fetch(compiled.sql, *compiled.arguments(parameters)))
+        arguments = compiled.arguments(parameters)
+        with _refusals_as_sqlalchemy(compiled.sql, arguments):
+            return compiled.rows(await driver.fetch(compiled.sql, *arguments))
 
     def rows_in_greenlet(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
         """`rows`, from the synchronous code SQLAlchemy runs (session hooks) on `connection`."""
         compiled, driver = self._on_driver(connection, parameters)
         if compiled is None:
             return list(connection.execute(self.statement, parameters).all())
-        records = await_(driver.fetch(compiled.sql, *compiled.arguments(parameters)))
-        return compiled.rows(records)
+        arguments = compiled.arguments(parameters)
+        with _refusals_as_sqlalchemy(compiled.sql, arguments):
+            return compiled.rows(await_(driver.fetch(compiled.sql, *arguments)))
 
     async def execute(self, connection: AsyncConnection, parameters: Mapping[str, Any]) -> None:
         """Run a statement whose rows, if any, are not wanted."""
@@ -114,13 +120,14 @@ class Prepared:
         compiled, driver = self._on_driver(connection.sync_connection, parameters[0])
         if compiled is None:
             await connection.execute(self.statement, list(parameters))
-        elif len(parameters) == 1:
-            # The driver's executemany is a pipeline, dearer than one plain run.
-            await driver.fetch(compiled.sql, *compiled.arguments(parameters[0]))
-        else:
-            await driver.executemany(
-                compiled.sql, [compiled.arguments(each) for each in parameters]
-            )
+            return
+        arguments = [compiled.arguments(each) for each in parameters]
+        with _refusals_as_sqlalchemy(compiled.sql, arguments):
+            if len(arguments) == 1:
+                # The driver's executemany is a pipeline, dearer than one plain run.
+                await driver.fetch(compiled.sql, *arguments[0])
+            else:
+                await driver.executemany(compiled.sql, arguments)
 
     def _on_driver(
         self, connection: Connection, parameters: Mapping[str, Any]
@@ -188,6 +195,32 @@ class Prepared:
                 (index, process) for index, process in enumerate(processors) if process
             ),
         )
+
+
+def with_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A value for every column of `table` a new row takes: `values`, else the column's
+    default as SQLAlchemy would work it out in Python, else null. For a prepared insert,
+    which runs no defaults of its own."""
+    row = {}
+    for column in table.columns:
+        if column.key in values:
+            row[column.key] = values[column.key]
+        elif column.default is None:
+            row[column.key] = None
+        else:
+            default: Any = column.default
+            row[column.key] = default.arg(None) if default.is_callable else default.arg
+    return row
+
+
+@contextmanager
+def _refusals_as_sqlalchemy(sql: str, arguments: Any) -> Iterator[None]:
+    """The database's refusal of a row (a unique or foreign key violation, say) raised as
+    SQLAlchemy raises it, so that repositories tell it apart the same way either way."""
+    try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as refusal:
+        raise IntegrityError(sql, arguments, refusal) from refusal
 
 
 def _named_columns(statement: Executable) -> list[Any]:

@@ -1,7 +1,8 @@
 """The one repository base every domain repository builds on."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, select
@@ -109,8 +110,14 @@ class Repository(Generic[M]):
         No savepoint: a refused write fails the whole unit of work. Callers that want one
         item of many to fail alone (bulk requests) open a savepoint around that item.
         """
-        try:
+        with self.refusals():
             await self.session.flush()
+
+    @contextmanager
+    def refusals(self) -> Iterator[None]:
+        """The database's refusals of the writes sent inside, as storage-neutral errors."""
+        try:
+            yield
         except IntegrityError as exc:
             problem = describe(exc)
             if problem.violation is Violation.UNIQUE:

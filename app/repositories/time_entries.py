@@ -18,13 +18,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from app.db import events
 from app.db.connection import connection_of
 from app.db.models import Membership, Project, TimeEntry, User, time_entry_tags
-from app.db.prepared import Prepared
+from app.db.prepared import Prepared, with_defaults
 from app.db.types import utcnow
 from app.enums import ApprovalState, LockReason
 from app.pagination import PageParams, PageResult, Shaped, SortKey, paginate
@@ -61,7 +61,9 @@ _LOCK_USERS = (
     .order_by(_USERS.c.id)
     .with_for_update()
 )
-# A write's tag links, replaced after the entry's own row is flushed.
+# A new entry names every column (`with_defaults`).
+_INSERT_ENTRY = Prepared(insert(_ENTRIES).values({c.key: bindparam(c.key) for c in _ENTRIES.c}))
+# A write's tag links, replaced after the entry's own row is written.
 _UNLINK_TAGS = Prepared(
     delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == bindparam("entry"))
 )
@@ -345,33 +347,47 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         tag_ids: list[uuid.UUID] | None = None,
     ) -> TimeEntry:
         """Insert (`entry` None) or update an entry and, when given, replace its tags."""
-        replaces_tags = entry is not None and tag_ids is not None
         if entry is None:
-            entry = TimeEntry(workspace_id=self.workspace_id, **values)
-            self.session.add(entry)
-            events.attach(self.session, entry, "tag_ids", tag_ids or [], None)
-        else:
-            if tag_ids is not None:
-                loaded = inspect(entry).dict.get("tags")
-                previous = None if loaded is None else [tag.id for tag in loaded]
-                events.attach(self.session, entry, "tag_ids", tag_ids, previous)
-            for name, value in values.items():
-                setattr(entry, name, value)
-            if tag_ids is not None:
-                # Tags live in another table: touching the row gives the change a new
-                # version and updated_at, so ETags and syncing clients see it.
-                entry.updated_at = utcnow()
+            return await self._insert(values, tag_ids or [])
+        if tag_ids is not None:
+            loaded = inspect(entry).dict.get("tags")
+            previous = None if loaded is None else [tag.id for tag in loaded]
+            events.attach(self.session, entry, "tag_ids", tag_ids, previous)
+        for name, value in values.items():
+            setattr(entry, name, value)
+        if tag_ids is not None:
+            # Tags live in another table: touching the row gives the change a new
+            # version and updated_at, so ETags and syncing clients see it.
+            entry.updated_at = utcnow()
         await self.flush()
-        connection = await connection_of(self.session)
-        if replaces_tags:
+        if tag_ids is not None:
+            connection = await connection_of(self.session)
             await _UNLINK_TAGS.execute(connection, {"entry": entry.id})
+            await self._link(connection, entry.id, tag_ids)
+        return entry
+
+    async def _insert(self, values: Mapping[str, Any], tag_ids: list[uuid.UUID]) -> TimeEntry:
+        """A new entry, inserted by one prepared statement rather than a flush: a new row
+        has no version to check. Its event is the one a flush would have recorded, and the
+        entry comes back as an object holding every column, not added to the session."""
+        row = with_defaults(_ENTRIES, {**values, "workspace_id": self.workspace_id})
+        connection = await connection_of(self.session)
+        with self.refusals():
+            await _INSERT_ENTRY.execute(connection, row)
+        entry = TimeEntry(**row)
+        events.inserted(self.session, entry, ("tag_ids", tag_ids, None))
+        await self._link(connection, entry.id, tag_ids)
+        return entry
+
+    async def _link(
+        self, connection: AsyncConnection, entry_id: uuid.UUID, tag_ids: list[uuid.UUID]
+    ) -> None:
         if tag_ids:
             links = [
-                {"entry": entry.id, "tag": tag_id, "workspace": self.workspace_id}
+                {"entry": entry_id, "tag": tag_id, "workspace": self.workspace_id}
                 for tag_id in tag_ids
             ]
             await _LINK_TAGS.execute_many(connection, links)
-        return entry
 
 
 class RunningEntryRepository(Repository[TimeEntry]):
