@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Select,
     String,
+    Uuid,
     bindparam,
     cast,
     delete,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -61,8 +64,24 @@ _LOCK_USERS = (
     .order_by(_USERS.c.id)
     .with_for_update()
 )
-# A new entry names every column (`with_defaults`).
-_INSERT_ENTRY = Prepared(insert(_ENTRIES).values({c.key: bindparam(c.key) for c in _ENTRIES.c}))
+# A new entry names every column (`with_defaults`). On PostgreSQL its tag links go in the
+# same statement (`tag_ids`, an array): one round trip fewer while the user is locked.
+_ENTRY_INSERT = insert(_ENTRIES).values({c.key: bindparam(c.key) for c in _ENTRIES.c})
+_INSERT_ENTRY = Prepared(_ENTRY_INSERT)
+_NEW_ENTRY = _ENTRY_INSERT.returning(_ENTRIES.c.id, _ENTRIES.c.workspace_id).cte("new_entry")
+_NEW_TAGS = (
+    func.unnest(bindparam("tag_ids", type_=ARRAY(Uuid)))
+    .table_valued("tag_id")
+    .render_derived("tag")
+)
+_INSERT_ENTRY_AND_LINKS = Prepared(
+    insert(time_entry_tags).from_select(
+        ["time_entry_id", "tag_id", "workspace_id"],
+        select(_NEW_ENTRY.c.id, _NEW_TAGS.c.tag_id, _NEW_ENTRY.c.workspace_id).select_from(
+            _NEW_ENTRY.join(_NEW_TAGS, true())
+        ),
+    )
+)
 # A write's tag links, replaced after the entry's own row is written.
 _UNLINK_TAGS = Prepared(
     delete(time_entry_tags).where(time_entry_tags.c.time_entry_id == bindparam("entry"))
@@ -373,10 +392,13 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         row = with_defaults(_ENTRIES, {**values, "workspace_id": self.workspace_id})
         connection = await connection_of(self.session)
         with self.refusals():
-            await _INSERT_ENTRY.execute(connection, row)
+            if connection.dialect.name == "postgresql":
+                await _INSERT_ENTRY_AND_LINKS.execute(connection, {**row, "tag_ids": tag_ids})
+            else:
+                await _INSERT_ENTRY.execute(connection, row)
+                await self._link(connection, row["id"], tag_ids)
         entry = TimeEntry(**row)
         events.inserted(self.session, entry, ("tag_ids", tag_ids, None))
-        await self._link(connection, entry.id, tag_ids)
         return entry
 
     async def _link(
