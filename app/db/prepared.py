@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Executable, Select, Table, TextClause, Update
 from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.util import await_
+from sqlalchemy.util import await_only
 
 from app.db.connection import POOLED_BY_TRANSACTION, connection_of, driver_of
 
@@ -107,7 +107,7 @@ class Prepared:
             return list(connection.execute(self.statement, parameters).all())
         arguments = compiled.arguments(parameters)
         with _refusals_as_sqlalchemy(compiled.sql, arguments):
-            return compiled.rows(await_(driver.fetch(compiled.sql, *arguments)))
+            return compiled.rows(await_only(driver.fetch(compiled.sql, *arguments)))
 
     async def execute(self, connection: AsyncConnection, parameters: Mapping[str, Any]) -> None:
         """Run a statement whose rows, if any, are not wanted."""
