@@ -1,6 +1,7 @@
 """Engine configuration for each database."""
 
 import contextlib
+import itertools
 
 import pytest
 from httpx import AsyncClient
@@ -140,17 +141,21 @@ async def test_work_that_only_reads_holds_one_connection_and_gives_it_back(
     event.listen(engine.sync_engine, "checkin", uncount)
     try:
         clock = "SELECT now()" if is_postgres else "SELECT datetime('now')"
-        for failing in (False, True):
+        # Work that reads through its session too, and work that reads on the connection
+        # alone (its session then never begins and is not closed).
+        for failing, through_session in itertools.product((False, True), repeat=2):
             with contextlib.suppress(RuntimeError):
                 async with UnitOfWork(sessions, read_only=True) as uow:
                     connection = await connection_of(uow.session)
-                    orm_connection = await uow.session.connection()
-                    assert orm_connection.sync_connection is connection.sync_connection
+                    reader = uow.session if through_session else connection
+                    if through_session:
+                        orm_connection = await uow.session.connection()
+                        assert orm_connection.sync_connection is connection.sync_connection
                     first = (await connection.execute(text(clock))).scalar_one()
                     await connection.execute(
                         text("SELECT pg_sleep(0.01)" if is_postgres else "SELECT 1")
                     )
-                    later = (await uow.session.execute(text(clock))).scalar_one()
+                    later = (await reader.execute(text(clock))).scalar_one()
                     assert held == [1]
                     if failing:
                         raise RuntimeError("the work failed")

@@ -76,7 +76,10 @@ class UnitOfWork:
             elif exc_type is not None:
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            # A session bound to the work's own connection holds nothing to give back
+            # unless it began a transaction on it (an ORM read).
+            if self._connection is None or self.session.in_transaction():
+                await self.session.close()
             if self._connection is not None:
                 await self._connection.close()
             if not self._read_only:
