@@ -93,6 +93,13 @@ async def test_filters(client: AsyncClient, session: AsyncSession, team: Team) -
         designing
     }
     assert len(await ids(include_deleted=True)) == 6
+    # The total counts what the filters select, beyond the page.
+    counted = await client.get(
+        entries_url(ws),
+        params={"project_id": str(website.id), "include_total": "true", "limit": 1},
+        headers=auth_headers(admin),
+    )
+    assert counted.json()["total"] == 2 and len(counted.json()["items"]) == 1
 
 
 @pytest.mark.parametrize(
