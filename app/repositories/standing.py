@@ -9,6 +9,7 @@ workspace loads the ORM object by id, as any write does.
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any, Self
 
 from sqlalchemy import ColumnElement, Select, and_, null, select
@@ -38,7 +39,14 @@ class _PlainRow:
     def from_row(cls, row: Any, prefix: str) -> Self | None:
         if getattr(row, f"{prefix}id") is None:
             return None
-        return cls(**{field.name: getattr(row, f"{prefix}{field.name}") for field in fields(cls)})  # type: ignore[arg-type]
+        return cls(*(getattr(row, label) for label in _labels(cls, prefix)))
+
+
+@cache
+def _labels(row_type: type[_PlainRow], prefix: str) -> tuple[str, ...]:
+    """The labels `columns` gives a row type's fields, in the fields' order; read on every
+    request, worked out once."""
+    return tuple(f"{prefix}{field.name}" for field in fields(row_type))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
