@@ -205,7 +205,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
     def _rows(self, columns: Sequence[Any], *, include_deleted: bool) -> Select[Any]:
         """Entries as plain rows: by default with their tag ids, what reads render, in one
         Core statement over the table's columns; else `columns` of them. The workspace and
-        the viewer are bind parameters (`_scope_values`)."""
+        the viewer are bind parameters, whose values `_selection` gives."""
         statement = select(*(columns or _READ_COLUMNS)).where(
             _ENTRIES.c.workspace_id == bindparam("workspace_id")
         )
@@ -250,7 +250,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         shaped = Shaped(shape, build, selection.values)
         return await paginate(self.session, shaped, sort, params)
 
-    def _selection(self, filters: EntryFilters) -> "_Selection":
+    def _selection(self, filters: EntryFilters) -> _Selection:
         """The conditions `filters` set, over bind parameters named for the filters."""
         selection = _Selection({"workspace_id": self.workspace_id, "viewer_id": self.viewer_id})
         given = selection.given
