@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.types import utcnow
-from app.enums import ImportFormat
+from app.enums import ImportFormat, ProjectVisibility
 from app.services.progress import crossed
 from tests.conftest import QueryCounter
 from tests.factories import Team, auth_headers, make_entry, make_project
@@ -194,6 +194,37 @@ async def test_crossing_80_and_100_percent_records_events(
     # Past 100% nothing more is recorded.
     await write(client, team, project, START + 20 * HOUR, 2)
     assert len(await progress_events(client, team)) == 4
+
+
+async def test_members_read_the_progress_of_the_projects_they_see(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    """Progress events belong to their project: a member who sees it reads them, amounts
+    hidden unless the workspace shows members its rates; a private project's stay hidden."""
+    targets = {"estimate_seconds": 10 * 3600, "budget_cents": 100000, "hourly_rate_cents": 10000}
+    public = await make_project(session, team.workspace, **targets)
+    private = await make_project(
+        session, team.workspace, visibility=ProjectVisibility.PRIVATE, **targets
+    )
+    await write(client, team, public, START, 8)
+    await write(client, team, private, START + 10 * HOUR, 8)
+    assert len(await progress_events(client, team)) == 4
+
+    async def seen_by_member() -> list[dict[str, Any]]:
+        events = await read_events(client, team, reader=team.member)
+        return [event for event in events if event["type"].endswith("_reached")]
+
+    seen = await seen_by_member()
+    assert {event["subject"]["id"] for event in seen} == {str(public.id)}
+    estimate, budget = sorted(seen, key=lambda event: event["type"], reverse=True)
+    assert estimate["data"]["object"]["tracked_seconds"] == 8 * 3600
+    assert budget["data"]["object"]["percent"] == 80
+    assert budget["data"]["object"]["budget_cents"] is None
+    assert budget["data"]["object"]["spent_cents"] is None
+    team.workspace.members_can_see_rates = True
+    await session.flush()
+    budget = next(e for e in await seen_by_member() if e["type"] == "project.budget_reached")
+    assert budget["data"]["object"]["spent_cents"] == 80000
 
 
 async def test_the_timer_and_the_importer_cross_thresholds_too(

@@ -98,8 +98,10 @@ def record(
     subject_type: str,
     subject_id: uuid.UUID,
     data: dict[str, Any],
+    project_id: uuid.UUID | None = None,
 ) -> None:
-    """Add an event that is no row's change; it commits or rolls back with the session."""
+    """Add an event that is no row's change; it commits or rolls back with the session.
+    `project_id`: the project it concerns, which decides the members who read it."""
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     _pending(sync).append(
         _Pending(
@@ -108,6 +110,7 @@ def record(
             subject_type,
             subject_id,
             jsonable(data),
+            project_id=project_id,
             transaction=_current_transaction(sync),
         )
     )

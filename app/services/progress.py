@@ -108,4 +108,5 @@ def _record(
         subject_type="project",
         subject_id=project_id,
         data={"object": {"id": project_id, **data}},
+        project_id=project_id,
     )
