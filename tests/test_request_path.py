@@ -105,11 +105,11 @@ async def test_a_time_entry_patch_reads_once_and_writes_once(
     )
     assert response.status_code == 200, response.text
     assert not [s for s in statements if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
-    # The caller with their membership, the entry with its tags (two), the lock on the
-    # entry's user and its closed time (so that no decision on its period, nor a move of
-    # `locked_before`, slips between the check and the write), the update and the event;
+    # The caller with their membership, the entry with its tags (one statement), the lock
+    # on the entry's user and its closed time (so that no decision on its period, nor a move
+    # of `locked_before`, slips between the check and the write), the update and the event;
     # the response is rendered from what was written, with no read-back.
-    assert len(statements) == 6 + len(publishing(engine)), statements
+    assert len(statements) == 5 + len(publishing(engine)), statements
 
 
 @pytest.mark.committed

@@ -55,7 +55,8 @@ class Repository(Generic[M]):
         statement = self.select(include_deleted=include_deleted).where(self.model.id == row_id)
         if options:
             statement = statement.options(*options)
-        return (await self.session.scalars(statement)).one_or_none()
+        # Unique: a joined collection repeats the row once per item.
+        return (await self.session.scalars(statement)).unique().one_or_none()
 
     async def get(
         self, row_id: uuid.UUID, *, include_deleted: bool = False, options: tuple[Any, ...] = ()

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.db import events
 from app.db.connection import connection_of
@@ -200,7 +200,8 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         return statement.where(TimeEntry.user_id == self.viewer_id)
 
     def select(self, *, include_deleted: bool = False) -> Select[tuple[TimeEntry]]:
-        return super().select(include_deleted=include_deleted).options(selectinload(TimeEntry.tags))
+        # The tags come joined in, in the entry's own statement: an edit reads once.
+        return super().select(include_deleted=include_deleted).options(joinedload(TimeEntry.tags))
 
     def _rows(self, columns: Sequence[Any], *, include_deleted: bool) -> Select[Any]:
         """Entries as plain rows: by default with their tag ids, what reads render, in one
@@ -305,7 +306,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
             .where(TimeEntry.id.in_(ids))
             .execution_options(populate_existing=True)
         )
-        return {entry.id: entry for entry in await self.session.scalars(statement)}
+        return {entry.id: entry for entry in (await self.session.scalars(statement)).unique()}
 
     async def lock_users(self, user_ids: Collection[uuid.UUID]) -> None:
         """Serialize every writer of these users' entries until the transaction ends.
