@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import logging.config
 import signal
 import sys
 import uuid
@@ -11,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Annotated, BinaryIO, TypeVar
 from zoneinfo import available_timezones
 
 import typer
@@ -32,20 +31,10 @@ from app.instants import supported_utc
 from app.loader.formats import DateOrder
 from app.loader.harvest import DEFAULT_DAY_START, parse_day_start
 from app.loader.reading import UnreadableFile
-from app.observability.logs import log_config
-from app.observability.metrics import multiprocess_directory
-from app.repositories.events import EventRetention
 from app.repositories.import_runs import ImportQueue
 from app.repositories.time_entries import EntryFilters, TimeEntryRepository
-from app.repositories.webhooks import DeliveryQueue
 from app.repositories.workspaces import WorkspaceRepository
-from app.schemas.report_documents import REPORT_QUERIES, DetailedFormat, DetailedQuery, ReportKind
-from app.schemas.users import UserCreate
-from app.seed import DEMO_PASSWORD, seed_demo
-from app.services.accounts import AccountService
-from app.services.archive import ArchiveError, export_workspace, read_archive
 from app.services.caller import Caller, SignIn
-from app.services.exports import ExportFormat, ExportScope, export_entries
 from app.services.imports import (
     ImportOptions,
     ImportReport,
@@ -54,7 +43,9 @@ from app.services.imports import (
     command_run,
     import_stream,
 )
-from app.services.restore import RestoreOptions, RestoreReport, choose_owner, restore_workspace
+
+if TYPE_CHECKING:
+    from app.services.restore import RestoreReport
 
 T = TypeVar("T")
 
@@ -140,6 +131,8 @@ def serve(
 
     # Alembic, like the API, is imported by the commands that use it only.
     from app.db import migrations
+    from app.observability.logs import log_config
+    from app.observability.metrics import multiprocess_directory
 
     settings = _settings()
     if settings.migrate_on_start and workers > 1:
@@ -224,6 +217,8 @@ def db_reset(
 @db_cli.command("seed")
 def db_seed() -> None:
     """Add the demo workspace (idempotent)."""
+    from app.seed import DEMO_PASSWORD, seed_demo
+
     result = _in_unit_of_work(lambda uow: seed_demo(uow.session), _settings())
     console.print(
         f"Seeded {result.inserted} new rows. Sign in as owner@example.com, ada@example.com or "
@@ -240,6 +235,9 @@ def events_prune(
 ) -> None:
     """Remove events older than the retention period, in every workspace, and the webhook
     deliveries of that age that were settled."""
+    from app.repositories.events import EventRetention
+    from app.repositories.webhooks import DeliveryQueue
+
     settings = _settings()
     keep = days or settings.event_retention_days
     before = datetime.now(UTC) - timedelta(days=keep)
@@ -258,6 +256,10 @@ def events_prune(
 def webhooks_run() -> None:
     """Send webhook deliveries until stopped (Ctrl-C or SIGTERM), beside or instead of the
     dispatchers of `timesheet serve` (WEBHOOK_DISPATCHER=false turns those off)."""
+    import logging.config
+
+    from app.observability.logs import log_config
+
     settings = _settings()
     logging.config.dictConfig(log_config(settings))
 
@@ -288,6 +290,9 @@ def users_create(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
     """Create a user account (also when registration is closed)."""
+    from app.schemas.users import UserCreate
+    from app.services.accounts import AccountService
+
     try:
         data = UserCreate(email=email, full_name=full_name, password=password)
     except ValidationError as exc:
@@ -312,6 +317,8 @@ def users_create(
 @users_cli.command("deactivate")
 def users_deactivate(email: Annotated[str, typer.Option(prompt=True)]) -> None:
     """Deactivate an account: sign-in and every token it holds stop working at once."""
+    from app.services.accounts import AccountService
+
     settings = _settings()
 
     async def deactivate(uow: UnitOfWork) -> User | None:
@@ -373,6 +380,9 @@ def export(
 ) -> None:
     """Write a workspace's time entries, everyone's and with rates, to standard output; a
     progress bar on standard error follows long exports."""
+    from app.schemas.report_documents import DetailedFormat, DetailedQuery
+    from app.services.exports import ExportFormat, ExportScope, export_entries
+
     filters = EntryFilters(
         from_=_instant(start, "--from"),
         to=_instant(end, "--to"),
@@ -519,6 +529,8 @@ def weekly_command(
 
 
 def _report(workspace: uuid.UUID, kind: str, params: dict[str, object], extension: str) -> None:
+    from app.schemas.report_documents import REPORT_QUERIES, ReportKind
+
     try:
         query = REPORT_QUERIES[ReportKind(kind)].model_validate(
             {name: value for name, value in params.items() if value is not None}
@@ -770,6 +782,8 @@ def workspace_export(
     ] = None,
 ) -> None:
     """Write a workspace's full export (a ZIP) to standard output or to --output."""
+    from app.services.archive import export_workspace
+
     settings = _settings()
 
     async def run() -> bool:
@@ -811,9 +825,12 @@ def workspace_import(
 ) -> None:
     """Restore a full export into a new workspace. People are matched by email; people
     without an account here get an inactive placeholder account."""
+    from app.services.archive import ArchiveError, read_archive
+    from app.services.restore import RestoreOptions, choose_owner, restore_workspace
+
     settings = _settings()
 
-    async def run(uow: UnitOfWork) -> RestoreReport:
+    async def run(uow: UnitOfWork) -> "RestoreReport":
         with file.open("rb") as stream:
             archive = await read_archive(stream)
             new_owner = await choose_owner(uow.session, archive, owner)
@@ -837,7 +854,7 @@ def workspace_import(
     _print_restore(report, dry_run=dry_run)
 
 
-def _print_restore(report: RestoreReport, *, dry_run: bool) -> None:
+def _print_restore(report: "RestoreReport", *, dry_run: bool) -> None:
     if not report.created:
         console.print(
             f"This archive was restored here before, into workspace {report.workspace_id}; "

@@ -1,6 +1,8 @@
 """The `timesheet` command against the suite's database."""
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +15,17 @@ from app.db.models import Base, User
 from app.security import verify_password
 
 runner = CliRunner()
+
+
+def test_the_command_imports_what_its_other_commands_need_only_when_they_run() -> None:
+    """Every command pays for this module's imports, `timesheet import` included: the API,
+    the exports, the demo data and the metrics come with the commands that use them."""
+    later = ["fastapi", "xlsxwriter", "prometheus_client", "app.services.exports", "app.seed"]
+    probe = f"import sys, app.cli; print([name for name in {later!r} if name in sys.modules])"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def _run(database_url: str, *args: str, **env: str) -> tuple[int, str]:

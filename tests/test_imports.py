@@ -293,6 +293,37 @@ def test_instants_out_of_range_fail_their_row() -> None:
             parse_row(RawRow(2, values), source, ZoneInfo("Etc/GMT+12"), DateOrder.MONTH_FIRST)
 
 
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [
+        ("09:05:07", datetime(2024, 4, 22, 9, 5, 7, tzinfo=UTC)),
+        ("23:59:59", datetime(2024, 4, 22, 23, 59, 59, tzinfo=UTC)),
+        ("9:05", datetime(2024, 4, 22, 9, 5, tzinfo=UTC)),
+        ("09:05:07 PM", datetime(2024, 4, 22, 21, 5, 7, tzinfo=UTC)),
+        ("12:00:00a.m.", datetime(2024, 4, 22, 0, 0, tzinfo=UTC)),
+        ("24:00:00", None),
+        ("23:59:60", None),
+        ("09:5:007", None),
+        ("09:05:0x", None),
+        # Full-width digits: what the pattern reads, not ISO.
+        ("\uff10\uff19:05:07", datetime(2024, 4, 22, 9, 5, 7, tzinfo=UTC)),
+    ],
+)
+def test_clock_times_of_every_shape_read_alike(clock: str, expected: datetime | None) -> None:
+    values = {"email": "ada@example.com", "start_date": "2024-04-22", "start_time": clock}
+    row = RawRow(2, {**values, "duration": "1:00"})
+
+    def start() -> datetime:
+        zone = ZoneInfo("UTC")
+        return parse_row(row, ImportFormat.TOGGL_CSV, zone, DateOrder.MONTH_FIRST).start_at
+
+    if expected is None:
+        with pytest.raises(RowError, match=f"start time '{clock}' is not a time"):
+            start()
+    else:
+        assert start() == expected
+
+
 async def test_an_existing_account_is_never_pulled_in_by_an_import(
     session: AsyncSession, team: Team
 ) -> None:
