@@ -55,7 +55,12 @@ def serving(
         yield base, process
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"server did not stop within 30 s of SIGTERM:\n{log.read_text()[-6000:]}")
 
 
 def environment_without(*prefixes: str) -> dict[str, str]:
