@@ -197,9 +197,11 @@ async def _paginate_shaped(
         counted = shaped.build().params(shaped.values).order_by(None).subquery()
         total = (await connection.execute(select(func.count()).select_from(counted))).scalar_one()
     values = {**shaped.values, "page_limit": params.limit + 1}
+    # An empty cursor, like none, asks for the first page.
+    after = bool(params.cursor)
     if params.cursor:
         values["after_value"], values["after_id"] = decode_cursor(sort, params.cursor)
-    prepared = _prepared_page(shaped, sort, after=params.cursor is not None)
+    prepared = _prepared_page(shaped, sort, after=after)
     return _page_of(await prepared.rows(connection, values), sort, params, total)
 
 

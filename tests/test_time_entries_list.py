@@ -122,6 +122,14 @@ async def test_sorting_by_start(
     assert await listed_ids(client, team, params) == [by_day[at(9, day)] for day in expected]
 
 
+async def test_an_empty_cursor_asks_for_the_first_page(
+    client: AsyncClient, session: AsyncSession, team: Team
+) -> None:
+    entry = await make_entry(session, team.workspace, team.member, start_at=at(9))
+    for sort in ("-start_at", "updated_at"):
+        assert await listed_ids(client, team, {"cursor": "", "sort": sort}) == [str(entry.id)]
+
+
 async def test_invalid_list_parameters_are_422(client: AsyncClient, team: Team) -> None:
     for params, loc in [
         ({"from": "2024-04-22T09:00:00"}, ["query", "from"]),
