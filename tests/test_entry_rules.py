@@ -1,5 +1,6 @@
 """The pure rules of a time entry: rate precedence, references, intervals, overlaps."""
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +9,7 @@ import pytest
 from app.errors import Conflict, InvalidInput, ReferenceMissing
 from app.services.entry_rules import (
     ProjectFacts,
+    TakenTime,
     TaskFacts,
     assignable_project,
     check_interval,
@@ -118,6 +120,31 @@ def test_intervals() -> None:
         check_interval(NINE + hour, None, now=NINE, end_given=False)
     # A running entry's start in the future is refused only when it is being set.
     check_interval(NINE + hour, None, now=NINE, end_given=False, start_changed=False)
+
+
+def test_taken_time_answers_as_overlaps_does_span_by_span() -> None:
+    """Random stored spans (overlapping each other at times, some running) and random new
+    spans, each taken when it overlaps nothing: `TakenTime` agrees with `overlaps` against
+    every span taken so far."""
+    rng = random.Random(20261204)
+
+    def span(running_share: float) -> tuple[datetime, datetime | None]:
+        start = NINE + timedelta(minutes=rng.randrange(0, 2000, 5))
+        if rng.random() < running_share:
+            return start, None
+        return start, start + timedelta(minutes=rng.randrange(5, 240, 5))
+
+    for _ in range(200):
+        stored = [span(0.05) for _ in range(rng.randrange(0, 8))]
+        taken = TakenTime(stored)
+        spans = list(stored)
+        for _ in range(40):
+            start, end = span(0.02)
+            expected = any(overlaps(start, end, *other) for other in spans)
+            assert taken.overlaps(start, end) is expected, (stored, spans, start, end)
+            if not expected:
+                taken.take(start, end)
+                spans.append((start, end))
 
 
 def test_half_open_overlaps() -> None:

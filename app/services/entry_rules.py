@@ -5,9 +5,11 @@ they can) and ask these functions; nothing here touches storage, so one rule ser
 """
 
 import uuid
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import accumulate
 
 from app.errors import Conflict, FieldProblem, InvalidInput, ReferenceMissing
 
@@ -132,3 +134,39 @@ def overlaps(
     starts_before_other_ends = other_end is None or start_at < other_end
     ends_after_other_starts = end_at is None or end_at > other_start
     return starts_before_other_ends and ends_after_other_starts
+
+
+# A running entry's end, for comparing: later than any instant.
+_FOREVER = datetime.max.replace(tzinfo=UTC)
+
+
+class TakenTime:
+    """One user's time already taken, asked whether a new span overlaps any of it, as
+    `overlaps` decides, in a binary search rather than a pass over every span.
+
+    `stored` may overlap each other (entries written before overlaps were forbidden): for
+    them the latest end reached by any span starting earlier is kept. The spans `take`
+    adds are only those that overlapped nothing, so they never overlap each other: sorted
+    by start, they are sorted by end too, and the last one starting before a new span's
+    end is the only one that could reach into it."""
+
+    def __init__(self, stored: Sequence[tuple[datetime, datetime | None]] = ()) -> None:
+        ordered = sorted(stored, key=lambda span: span[0])
+        self._stored_starts = [start for start, _ in ordered]
+        self._reach = list(accumulate((end or _FOREVER for _, end in ordered), max))
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+
+    def overlaps(self, start_at: datetime, end_at: datetime | None) -> bool:
+        limit = end_at or _FOREVER
+        earlier = bisect_left(self._stored_starts, limit)
+        if earlier and self._reach[earlier - 1] > start_at:
+            return True
+        earlier = bisect_left(self._starts, limit)
+        return bool(earlier) and self._ends[earlier - 1] > start_at
+
+    def take(self, start_at: datetime, end_at: datetime | None) -> None:
+        """Add a span that overlaps nothing taken."""
+        index = bisect_left(self._starts, start_at)
+        self._starts.insert(index, start_at)
+        self._ends.insert(index, end_at or _FOREVER)

@@ -60,7 +60,7 @@ from app.repositories.time_entries import TimeEntryRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
 from app.services.catalog_imports import CatalogImport
-from app.services.entry_rules import ProjectFacts, hourly_rate, overlaps
+from app.services.entry_rules import ProjectFacts, TakenTime, hourly_rate
 from app.services.placeholders import add_placeholder
 from app.services.progress import Share, Targets, record_crossings
 
@@ -328,9 +328,10 @@ class ImportEngine:
             users,
             [item.entry.start_at for item in checked],
         )
-        spans, imported = None, None
+        taken_by_user, imported = None, None
         if self._prevent_overlaps:
-            spans = await self._stored_spans(checked)
+            stored = await self._stored_spans(checked)
+            taken_by_user = {user_id: TakenTime(stored.get(user_id, ())) for user_id in users}
             imported = await self._imported(checked)
         accepted: list[_Pending] = []
         accepted_ids: set[str] = set()
@@ -347,12 +348,12 @@ class ImportEngine:
             except PeriodLocked as error:
                 refused.append((item, error.detail))
                 continue
-            if spans is not None:
-                taken = spans.setdefault(item.user_id, [])
-                if any(overlaps(entry.start_at, entry.end_at, *span) for span in taken):
+            if taken_by_user is not None:
+                taken = taken_by_user[item.user_id]
+                if taken.overlaps(entry.start_at, entry.end_at):
                     refused.append((item, OVERLAP_REASON))
                     continue
-                taken.append((entry.start_at, entry.end_at))
+                taken.take(entry.start_at, entry.end_at)
             accepted_ids.add(entry.external_id)
             accepted.append(item)
         if refused:
