@@ -58,7 +58,7 @@ class WrittenEntry:
 _ENTRIES = TimeEntry.__table__
 _USERS = User.__table__
 # Built once: every write of an entry takes it.
-_LOCK_USERS = (
+_LOCK_USERS = Prepared(
     select(_USERS.c.id)
     .where(_USERS.c.id.in_(bindparam("user_ids", expanding=True)))
     .order_by(_USERS.c.id)
@@ -314,8 +314,7 @@ class TimeEntryRepository(ScopedRepository[TimeEntry]):
         PostgreSQL locks the user rows, in id order so that two writers cannot deadlock.
         SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serializes writers.
         """
-        connection = await connection_of(self.session)
-        await connection.execute(_LOCK_USERS, {"user_ids": sorted(user_ids)})
+        await self.read(_LOCK_USERS, {"user_ids": sorted(user_ids)})
 
     async def user_ids(self) -> set[uuid.UUID]:
         """Everyone with time in the workspace: its members and whoever has entries here."""
