@@ -102,17 +102,11 @@ def record(
 ) -> None:
     """Add an event that is no row's change; it commits or rolls back with the session.
     `project_id`: the project it concerns, which decides the members who read it."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    _pending(sync).append(
+    _add(
+        session,
         _Pending(
-            workspace_id,
-            type,
-            subject_type,
-            subject_id,
-            jsonable(data),
-            project_id=project_id,
-            transaction=_current_transaction(sync),
-        )
+            workspace_id, type, subject_type, subject_id, jsonable(data), project_id=project_id
+        ),
     )
 
 
@@ -129,10 +123,15 @@ def inserted(
 ) -> None:
     """Add the event of `subject`, a new row inserted by a statement of its own rather than
     flushed: the one the flush would have made of it. `extra` is what `attach` would name."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
     described: EventSubject = type(subject).__event_subject__  # type: ignore[attr-defined]
     pending = _describe(subject, described, "created", extra)
     assert pending is not None  # a creation always has its event
+    _add(session, pending)
+
+
+def _add(session: Session | AsyncSession, pending: "_Pending") -> None:
+    """Add `pending` to the session's events, tagged with the transaction it is made in."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
     pending.transaction = _current_transaction(sync)
     _pending(sync).append(pending)
 
