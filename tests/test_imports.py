@@ -1,7 +1,9 @@
 """The loader: real exports and their variants, idempotence, dry runs, bad rows, the upload
 endpoint and the command, and a native export imported back."""
 
+import gc
 import io
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from app.loader.formats import DateOrder, RowError, parse_row
 from app.loader.reading import RawRow, read_rows
 from app.repositories.workspaces import WorkspaceRepository
 from app.services.caller import Caller, SignIn
-from app.services.imports import ImportEngine, ImportOptions, ImportReport
+from app.services.imports import ImportEngine, ImportOptions, ImportReport, RunPace
 from tests.factories import Team, auth_headers, make_membership, make_user, make_workspace
 from tests.importing import finished_run
 from tests.problems import assert_problem
@@ -245,6 +247,47 @@ async def test_importing_again_creates_nothing(session: AsyncSession, team: Team
         select(func.count()).select_from(Project).where(Project.workspace_id == team.workspace.id)
     )
     assert await session.scalar(counted) == 3
+
+
+async def test_a_run_reads_at_its_own_pace_and_puts_the_process_back(
+    session: AsyncSession, team: Team
+) -> None:
+    """While rows are read, the parsing thread gives the event loop the GIL sooner and the
+    collector runs less often; as before once the run ends, when it fails too."""
+    await people(session, team.workspace)
+    before = (sys.getswitchinterval(), gc.get_threshold())
+    during: list[tuple[float, int]] = []
+    engine = ImportEngine(
+        session,
+        await owner_of(session, team.workspace),
+        ImportOptions(ImportFormat.TOGGL_CSV, "UTC"),
+        batch_rows=2,
+    )
+    content = (SAMPLES / "toggl_detailed.csv").read_bytes()
+    await engine.run(
+        read_rows(io.BytesIO(content)),
+        lambda rows: during.append((sys.getswitchinterval(), gc.get_threshold()[0])),
+    )
+    pace = (pytest.approx(RunPace.SWITCH_SECONDS), RunPace.YOUNG_COLLECTION_OBJECTS)
+    assert during == [pace, pace, pace]
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+
+    def refuse(rows: int) -> None:
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        await engine.run(read_rows(io.BytesIO(content)), refuse)
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
+
+
+def test_runs_at_once_keep_the_pace_until_the_last_stops() -> None:
+    before = (sys.getswitchinterval(), gc.get_threshold())
+    pace = RunPace()
+    with pace:
+        with pace:
+            assert sys.getswitchinterval() == pytest.approx(RunPace.SWITCH_SECONDS)
+        assert gc.get_threshold()[0] == RunPace.YOUNG_COLLECTION_OBJECTS
+    assert (sys.getswitchinterval(), gc.get_threshold()) == before
 
 
 async def test_bad_rows_fail_alone_with_their_line(session: AsyncSession, team: Team) -> None:
