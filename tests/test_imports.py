@@ -34,7 +34,14 @@ from app.loader.reading import RawRow, read_rows
 from app.repositories.workspaces import WorkspaceRepository
 from app.services.caller import Caller, SignIn
 from app.services.imports import ImportEngine, ImportOptions, ImportReport, RunPace
-from tests.factories import Team, auth_headers, make_membership, make_user, make_workspace
+from tests.factories import (
+    Team,
+    auth_headers,
+    make_membership,
+    make_project,
+    make_user,
+    make_workspace,
+)
 from tests.importing import finished_run
 from tests.problems import assert_problem
 
@@ -288,6 +295,51 @@ def test_runs_at_once_keep_the_pace_until_the_last_stops() -> None:
             assert sys.getswitchinterval() == pytest.approx(RunPace.SWITCH_SECONDS)
         assert gc.get_threshold()[0] == RunPace.YOUNG_COLLECTION_OBJECTS
     assert (sys.getswitchinterval(), gc.get_threshold()) == before
+
+
+async def test_a_file_makes_each_name_it_needs_once_and_only_for_rows_that_import(
+    session: AsyncSession, team: Team
+) -> None:
+    """What the catalog lacks is made with the batch, once whatever the case or the batch,
+    and nothing for a row that fails on its person or on an archived project."""
+    await people(session, team.workspace)
+    await make_project(session, team.workspace, name="Old", archived_at=datetime.now(UTC))
+    header = b"User,Email,Client,Project,Task,Description,Start date,Start time,End time,Tags\n"
+    rows = [
+        b'Ada,ada@example.com,Acme,Site,Build,one,2024-04-22,09:00,10:00,"a, b"',
+        b"Ada,ada@example.com,ACME,SITE,build,two,2024-04-22,10:00,11:00,A",
+        b"Eve,eve@example.com,Eve Co,Eve's,Plan,three,2024-04-22,09:00,10:00,evetag",
+        b"Ada,ada@example.com,,Old,Oldtask,four,2024-04-22,12:00,13:00,oldtag",
+        b'Ada,ada@example.com,Acme,site,Build,five,2024-04-23,09:00,10:00,"b, c"',
+    ]
+    engine = ImportEngine(
+        session,
+        await owner_of(session, team.workspace),
+        ImportOptions(ImportFormat.TOGGL_CSV, "UTC"),
+        batch_rows=2,
+    )
+    report = await engine.run(read_rows(io.BytesIO(header + b"\n".join(rows) + b"\n")))
+    assert (report.rows, report.created, report.failed) == (5, 3, 2)
+    workspace_id = team.workspace.id
+    projects = await session.execute(
+        select(Project.name, Client.name)
+        .outerjoin(Client, Client.id == Project.client_id)
+        .where(Project.workspace_id == workspace_id)
+        .order_by(Project.name)
+    )
+    assert projects.all() == [("Old", None), ("Site", "Acme")]
+    tasks = await session.scalars(select(Task.name).where(Task.workspace_id == workspace_id))
+    assert tasks.all() == ["Build"]
+    tags = await session.scalars(
+        select(Tag.name).where(Tag.workspace_id == workspace_id).order_by(Tag.name)
+    )
+    assert tags.all() == ["a", "b", "c"]
+    entries = await entries_of(session, team.workspace)
+    assert [(e[2], e[4], e[8]) for e in entries] == [
+        ("Site", "one", ("a", "b")),
+        ("Site", "two", ("a",)),
+        ("Site", "five", ("b", "c")),
+    ]
 
 
 async def test_bad_rows_fail_alone_with_their_line(session: AsyncSession, team: Team) -> None:

@@ -253,6 +253,7 @@ class ImportEngine:
         # A billable row's rate by project and person: the same all run long.
         self._rates: dict[tuple[uuid.UUID | None, uuid.UUID], int | None] = {}
         self._prevent_overlaps = False
+        self._unsaved = _UnsavedCatalog()
 
     async def run(
         self,
@@ -332,10 +333,11 @@ class ImportEngine:
                 checked.append(
                     row
                     if isinstance(row, _Pending)
-                    else self._known(row, batch) or await self._with_catalog(row, batch)
+                    else self._known(row, batch) or self._with_catalog(row, batch)
                 )
             except RowError as error:
                 failures.append((row.line, str(error)))
+        await self._unsaved.save(self.session)
         accepted = await self._accepted(checked, report, failures) if checked else []
         for line, reason in sorted(failures):
             report.fail(line, reason)
@@ -504,15 +506,16 @@ class ImportEngine:
         )
         return _Pending(entry, member.user_id, project_id, record, tag_ids)
 
-    async def _with_catalog(self, entry: ParsedEntry, batch: "_ReadBatch") -> "_Pending":
-        """The row as `_known` makes it, once the project, task and tags it names exist
-        (its member is looked up already)."""
+    def _with_catalog(self, entry: ParsedEntry, batch: "_ReadBatch") -> "_Pending":
+        """The row as `_known` makes it, once the catalog has the project, task and tags it
+        names: those missing are made, and saved with the batch (its member is looked up
+        already)."""
         if entry.project:
-            project = await self._project(entry.project, entry.client)
+            project = self._project(entry.project, entry.client)
             if entry.task:
-                await self._task(project, entry.task)
+                self._task(project, entry.task)
         for name in entry.tags:
-            await self._tag(name)
+            self._tag(name)
         pending = self._known(entry, batch)
         assert pending is not None, "the catalog has what the row names"
         return pending
@@ -582,51 +585,50 @@ class ImportEngine:
         )
         return _Member(membership.user_id, None) if membership is not None else None
 
-    async def _project(self, name: str, client_name: str) -> Project:
+    def _project(self, name: str, client_name: str) -> Project:
         key = name.casefold()
         if key in self._usable_projects:
             return self._usable_projects[key]
         project = self._projects.get(key)
         if project is None:
-            client_id = await self._client(client_name) if client_name else None
+            client_id = self._client(client_name) if client_name else None
             project = Project(
+                id=uuid.uuid4(),
                 workspace_id=self.workspace.id,
                 name=name,
                 client_id=client_id,
                 is_billable=True,
             )
-            self.session.add(project)
-            await self.session.flush()
+            self._unsaved.projects.append(project)
             self._projects[name.casefold()] = project
         if project.archived_at is not None or project.client_id in self._archived_clients:
             raise RowError(f"project {project.name!r} or its client is archived")
         self._usable_projects[key] = project
         return project
 
-    async def _client(self, name: str) -> uuid.UUID:
+    def _client(self, name: str) -> uuid.UUID:
         client_id = self._clients.get(name.casefold())
         if client_id is None:
-            client = Client(workspace_id=self.workspace.id, name=name)
-            self.session.add(client)
-            await self.session.flush()
+            client = Client(id=uuid.uuid4(), workspace_id=self.workspace.id, name=name)
+            self._unsaved.clients.append(client)
             client_id = self._clients[name.casefold()] = client.id
         return client_id
 
-    async def _task(self, project: Project, name: str) -> uuid.UUID:
+    def _task(self, project: Project, name: str) -> uuid.UUID:
         key = (project.id, name.casefold())
         if key not in self._tasks:
-            task = Task(workspace_id=self.workspace.id, project_id=project.id, name=name)
-            self.session.add(task)
-            await self.session.flush()
+            task = Task(
+                id=uuid.uuid4(), workspace_id=self.workspace.id, project_id=project.id, name=name
+            )
+            self._unsaved.tasks_and_tags.append(task)
             self._tasks[key] = task.id
         return self._tasks[key]
 
-    async def _tag(self, name: str) -> uuid.UUID:
+    def _tag(self, name: str) -> uuid.UUID:
         key = name.casefold()
         if key not in self._tags:
-            tag = Tag(workspace_id=self.workspace.id, name=name)
-            self.session.add(tag)
-            await self.session.flush()
+            tag = Tag(id=uuid.uuid4(), workspace_id=self.workspace.id, name=name)
+            self._unsaved.tasks_and_tags.append(tag)
             self._tags[key] = tag.id
         return self._tags[key]
 
@@ -660,6 +662,24 @@ class ImportEngine:
         for user_id, start_at, end_at in stored:
             spans.setdefault(user_id, []).append((start_at, end_at))
         return spans
+
+
+@dataclass
+class _UnsavedCatalog:
+    """What a batch's rows named and the catalog lacked, made with their ids, to be saved
+    a kind at a time (clients, then the projects that name them, then tasks and tags): three
+    flushes where there would be one for each of hundreds."""
+
+    clients: list[Client] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+    tasks_and_tags: list[Task | Tag] = field(default_factory=list)
+
+    async def save(self, session: AsyncSession) -> None:
+        for kind in (self.clients, self.projects, self.tasks_and_tags):
+            if kind:
+                session.add_all(kind)
+                kind.clear()
+                await session.flush()
 
 
 @dataclass(slots=True)
