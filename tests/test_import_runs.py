@@ -47,6 +47,7 @@ from app.services.imports import (
     ImportOptions,
     ImportReport,
     StatementWriter,
+    Written,
     carry_out,
     command_run,
     queue_upload,
@@ -263,9 +264,11 @@ async def test_copy_fails_on_any_other_unique_index(session: AsyncSession, team:
         )
         for n, start in enumerate((FIRST_DAY, FIRST_DAY + 2 * hour))
     ]
+    writer = CopyWriter()
+    batch = [Written(record, [], writer.encoded(record, [])) for record in records]
     with pytest.raises(UniqueViolationError) as raised:
         async with session.begin_nested():
-            await CopyWriter().entries(session, records)
+            await writer.entries(session, batch)
     assert raised.value.constraint_name == "pk_time_entries"
 
 

@@ -21,7 +21,7 @@ import hashlib
 import os
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import events
+from app.db.binary_copy import BinaryRows, copy_rows
 from app.db.connection import driver_of
 from app.db.models import (
     Client,
@@ -424,18 +425,15 @@ class ImportEngine:
         projects = ProjectRepository(self.session, self.workspace.id)
         touched = {item.project_id for item in accepted} & self._targets.keys()
         tracked_before = await projects.tracked(touched)
-        inserted = await self.writer.entries(self.session, [item.record for item in accepted])
+        inserted = await self.writer.entries(self.session, accepted)
         written = (
             accepted if inserted is None else [item for item in accepted if item.id in inserted]
         )
         report.created += len(written)
         # Imported before: the writer skipped them.
         report.duplicates += len(accepted) - len(written)
-        links = [
-            (item.id, tag_id, self.workspace.id) for item in written for tag_id in item.tag_ids
-        ]
-        if links:
-            await self.writer.links(self.session, links)
+        if any(item.links for item in written):
+            await self.writer.links(self.session, written)
         if touched and written:
             tracked_after = await projects.tracked(touched)
             for project_id in touched:
@@ -466,7 +464,7 @@ class ImportEngine:
                 task_id = self._tasks.get((project.id, entry.task.casefold()))
                 if task_id is None:
                     return None
-        tags = self._tags
+        tags, workspace_id = self._tags, self.workspace.id
         tag_ids = []
         for name in dict.fromkeys(entry.tags):
             tag_id = tags.get(name.casefold())
@@ -487,9 +485,10 @@ class ImportEngine:
         project_id = project.id if project else None
         now = batch.written_at
         # In ENTRY_COLUMNS' order.
+        entry_id = next(batch.ids)
         record = (
-            next(batch.ids),
-            self.workspace.id,
+            entry_id,
+            workspace_id,
             member.user_id,
             project_id,
             task_id,
@@ -504,7 +503,9 @@ class ImportEngine:
             now,
             now,
         )
-        return _Pending(entry, member.user_id, project_id, record, tag_ids)
+        links = [(entry_id, tag_id, workspace_id) for tag_id in tag_ids]
+        encoded = self.writer.encoded(record, links)
+        return _Pending(record, links, encoded, entry, member.user_id, project_id)
 
     def _with_catalog(self, entry: ParsedEntry, batch: "_ReadBatch") -> "_Pending":
         """The row as `_known` makes it, once the catalog has the project, task and tags it
@@ -683,18 +684,26 @@ class _UnsavedCatalog:
 
 
 @dataclass(slots=True)
-class _Pending:
+class Written:
+    """An entry as a writer sends it: its values and its tag links, and for COPY both
+    encoded already."""
+
+    record: "Record"
+    links: list["Link"]
+    encoded: "Encoded | None"
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.record[0]
+
+
+@dataclass(slots=True)
+class _Pending(Written):
     """A parsed row with its catalog ids, and the entry it would write."""
 
     entry: ParsedEntry
     user_id: uuid.UUID
     project_id: uuid.UUID | None
-    record: "Record"
-    tag_ids: list[uuid.UUID]
-
-    @property
-    def id(self) -> uuid.UUID:
-        return self.record[0]
 
 
 @dataclass
@@ -743,6 +752,7 @@ ENTRY_COLUMNS = (
 LINK_COLUMNS = ("time_entry_id", "tag_id", "workspace_id")
 Link = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
 Record = tuple[Any, ...]  # an entry's values, in ENTRY_COLUMNS' order
+Encoded = tuple[bytes, bytes]  # an entry's row and its links' rows, for COPY
 
 
 class StatementWriter:
@@ -750,7 +760,11 @@ class StatementWriter:
     `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
     PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
 
-    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
+    def encoded(self, record: Record, links: list[Link]) -> None:
+        """Nothing is made ahead: the statements take the values as they are."""
+        return None
+
+    async def entries(self, session: AsyncSession, batch: Sequence[Written]) -> set[uuid.UUID]:
         """Insert the entries no import wrote before; the ids of those inserted."""
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         statement = (
@@ -758,12 +772,13 @@ class StatementWriter:
             .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
             .returning(TimeEntry.__table__.c.id)
         )
-        rows = [dict(zip(ENTRY_COLUMNS, record, strict=True)) for record in records]
+        rows = [dict(zip(ENTRY_COLUMNS, item.record, strict=True)) for item in batch]
         result = await session.execute(statement, rows)
         return set(result.scalars())
 
-    async def links(self, session: AsyncSession, links: list[Link]) -> None:
-        rows = [dict(zip(LINK_COLUMNS, link, strict=True)) for link in links]
+    async def links(self, session: AsyncSession, batch: Sequence[Written]) -> None:
+        """Link the entries of `batch` to their tags."""
+        rows = [dict(zip(LINK_COLUMNS, link, strict=True)) for item in batch for link in item.links]
         await session.execute(insert(time_entry_tags), rows)
 
 
@@ -795,39 +810,54 @@ class CopyWriter:
     COPY into a staging table and on with one `INSERT … SELECT … ON CONFLICT DO NOTHING
     RETURNING id`, which skips (and so counts) those. The links of the entries inserted
     cannot conflict and go by COPY straight into `time_entry_tags`. COPY runs on the
-    driver's connection, inside the unit of work's transaction."""
+    driver's connection, inside the unit of work's transaction, with rows encoded as the
+    file is read (`encoded`, in the reading thread)."""
 
-    async def entries(self, session: AsyncSession, records: list[Record]) -> set[uuid.UUID] | None:
+    def encoded(self, record: Record, links: list[Link]) -> Encoded:
+        """The entry's row and its links' rows, as COPY sends them."""
+        return _ENTRY_ROWS.row(record), b"".join(map(_LINK_ROWS.row, links))
+
+    async def entries(
+        self, session: AsyncSession, batch: Sequence[Written]
+    ) -> set[uuid.UUID] | None:
         """Insert the entries no import wrote before; None when that was all of them, else
         the ids of those inserted."""
+        rows = [_encoding(item)[0] for item in batch]
         # Through the session first: the transaction (or the tests' savepoint) is begun.
         await session.execute(_ONE_PLAN_PER_CHECK)
         try:
             async with session.begin_nested():
                 # Asked for within the savepoint, the connection begins it (COPY would not).
                 driver = driver_of(await session.connection())
-                await driver.copy_records_to_table(
-                    "time_entries", records=records, columns=ENTRY_COLUMNS
-                )
+                await copy_rows(driver, "time_entries", ENTRY_COLUMNS, rows)
         except UniqueViolationError as error:
             if error.constraint_name != _IMPORTED_ONCE:
                 raise
-            return await self._skipping_imported(session, records)
+            return await self._skipping_imported(session, rows)
         return None
 
-    async def _skipping_imported(
-        self, session: AsyncSession, records: list[Record]
-    ) -> set[uuid.UUID]:
+    async def _skipping_imported(self, session: AsyncSession, rows: list[bytes]) -> set[uuid.UUID]:
         await session.execute(_CREATE_STAGED)
         await session.execute(_EMPTY_STAGED)
-        driver = driver_of(await session.connection())
-        await driver.copy_records_to_table(_STAGED, records=records, columns=ENTRY_COLUMNS)
+        await copy_rows(driver_of(await session.connection()), _STAGED, ENTRY_COLUMNS, rows)
         result = await session.execute(_INSERT_STAGED)
         return set(result.scalars())
 
-    async def links(self, session: AsyncSession, links: list[Link]) -> None:
+    async def links(self, session: AsyncSession, batch: Sequence[Written]) -> None:
+        """Link the entries of `batch` to their tags."""
+        rows = [_encoding(item)[1] for item in batch]
         driver = driver_of(await session.connection())
-        await driver.copy_records_to_table("time_entry_tags", records=links, columns=LINK_COLUMNS)
+        await copy_rows(driver, "time_entry_tags", LINK_COLUMNS, rows)
+
+
+_ENTRY_ROWS = BinaryRows(TimeEntry.__table__, ENTRY_COLUMNS)
+_LINK_ROWS = BinaryRows(time_entry_tags, LINK_COLUMNS)
+
+
+def _encoding(item: Written) -> Encoded:
+    if item.encoded is None:
+        raise ValueError("COPY takes entries encoded by CopyWriter.encoded")
+    return item.encoded
 
 
 EntryWriter = StatementWriter | CopyWriter
