@@ -718,6 +718,7 @@ def import_file(
                 )
             else:
                 progress.console.print(f"Import {import_run.id}")
+            run_id, attempt = import_run.id, import_run.attempts
             try:
                 outcome = await carry_out(
                     uow,
@@ -729,7 +730,7 @@ def import_file(
                 )
             except BaseException:
                 # Stopped (Ctrl-C) or failed: the next command resumes at once.
-                uow.keep_regardless(lambda session: ImportQueue(session).release(import_run))
+                uow.keep_regardless(lambda session: ImportQueue(session).release(run_id, attempt))
                 raise
             progress.update(reading, completed=file.stat().st_size)
             return outcome

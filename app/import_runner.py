@@ -92,6 +92,7 @@ class ImportRunner:
         return True
 
     async def _carry_out(self, run: ImportRun, file: Any, lease: timedelta) -> None:
+        run_id, attempt = run.id, run.attempts
         try:
             async with UnitOfWork(self.sessions, origin=EventOrigin.IMPORT) as uow:
                 uow.act_as(run.user_id)
@@ -108,7 +109,7 @@ class ImportRunner:
             logger.warning("import %s was taken over by another runner", run.id)
         except asyncio.CancelledError:
             async with UnitOfWork(self.sessions) as uow:
-                await ImportQueue(uow.session).release(run)
+                await ImportQueue(uow.session).release(run_id, attempt)
             raise
         except DomainError as exc:
             await self._fail(run, exc.detail)

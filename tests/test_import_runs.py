@@ -22,7 +22,9 @@ from asyncpg import UniqueViolationError
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.config import Settings
 from app.db.engine import Sessions
 from app.db.models import (
@@ -450,6 +452,32 @@ async def _after_the_kill(sessions: Sessions, team: Team, rows: int) -> ImportRu
     assert 0 < killed.created_count == entries < rows
     await asyncio.sleep(1.1)  # the killed runner's lease runs out
     return killed
+
+
+@pytest.mark.committed
+def test_a_command_failing_midway_shows_why_and_leaves_its_run_to_resume_at_once(
+    settings: Settings, committed_team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = committed_team
+    file = tmp_path / "toggl.csv"
+    file.write_bytes(toggl_file(team, 3))
+    args = ["import", "toggl", str(file), "--workspace", str(team.workspace.id)]
+    args += ["--timezone", "UTC"]
+    env = {"DATABASE_URL": settings.database_url, "ENVIRONMENT": "test"}
+
+    async def failing(*args: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ImportEngine, "_import_batch", failing)
+        failed = CliRunner().invoke(cli, args, env=env)
+    assert isinstance(failed.exception, RuntimeError), failed.output
+    assert str(failed.exception) == "the disk is full"
+    [run_id] = re.findall(r"Import ([0-9a-f-]{36})", failed.output)
+    # Released: the next command takes the same run on, without waiting for its lease.
+    resumed = CliRunner().invoke(cli, args, env=env)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Import {run_id}" in resumed.output
 
 
 @pytest.mark.committed

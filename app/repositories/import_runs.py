@@ -116,14 +116,15 @@ class ImportQueue:
         )
         return changed.rowcount == 1
 
-    async def release(self, run: ImportRun) -> None:
-        """Mark the run stopped midway by the attempt that holds it, for the next runner to
-        resume at once instead of after the lease."""
+    async def release(self, run_id: uuid.UUID, attempt: int) -> None:
+        """Mark the run stopped midway by its attempt numbered `attempt`, which holds it, for
+        the next runner to resume at once instead of after the lease. (By id: the run's row
+        as the stopped work loaded it may have been expired by its rollback.)"""
         await self.session.execute(
             update(ImportRun)
             .where(
-                ImportRun.id == run.id,
-                ImportRun.attempts == run.attempts,
+                ImportRun.id == run_id,
+                ImportRun.attempts == attempt,
                 ImportRun.status == ImportStatus.RUNNING,
             )
             .values(status=ImportStatus.INTERRUPTED, lease_expires_at=None)
