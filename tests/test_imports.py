@@ -342,6 +342,43 @@ async def test_a_file_makes_each_name_it_needs_once_and_only_for_rows_that_impor
     ]
 
 
+async def test_names_longer_than_stored_fail_their_row_alone(
+    session: AsyncSession, team: Team
+) -> None:
+    """On both databases (SQLite would store them whole, PostgreSQL fail the batch)."""
+    await people(session, team.workspace)
+    long_id, long_tag = "i" * 256, '"[""' + "g" * 101 + '""]"'
+    content = (
+        "id,email,client,project,task,description,start_at,end_at,tags\n"
+        "1,ada@example.com,,Site,,fine,2024-04-22T09:00:00Z,2024-04-22T10:00:00Z,\n"
+        f"2,ada@example.com,{'C' * 201},Site,,client,2024-04-22T10:00:00Z,2024-04-22T11:00:00Z,\n"
+        f"3,ada@example.com,,{'P' * 201},,project,2024-04-22T11:00:00Z,2024-04-22T12:00:00Z,\n"
+        f"4,ada@example.com,,Site,{'T' * 201},task,2024-04-22T12:00:00Z,2024-04-22T13:00:00Z,\n"
+        f"5,ada@example.com,,Site,,tag,2024-04-22T13:00:00Z,2024-04-22T14:00:00Z,{long_tag}\n"
+        f"{long_id},ada@example.com,,Site,,id,2024-04-22T14:00:00Z,2024-04-22T15:00:00Z,\n"
+        f"7,{'e' * 310}@example.com,,Site,,email,2024-04-22T15:00:00Z,2024-04-22T16:00:00Z,\n"
+        "8,ada@example.com,,Site,,also fine,2024-04-22T16:00:00Z,2024-04-22T17:00:00Z,\n"
+    )
+    report = await run_import(session, team.workspace, content.encode(), ImportFormat.NATIVE_CSV)
+    assert (report.rows, report.created, report.failed) == (8, 2, 6)
+    assert [(error["line"], error["reason"]) for error in report.errors] == [
+        (3, "the client name is over 200 characters"),
+        (4, "the project name is over 200 characters"),
+        (5, "the task name is over 200 characters"),
+        (6, "the tag name is over 100 characters"),
+        (7, "the id is over 255 characters"),
+        (8, "the email is over 320 characters"),
+    ]
+    names = await session.scalars(
+        select(Project.name).where(Project.workspace_id == team.workspace.id)
+    )
+    assert names.all() == ["Site"]
+    assert [entry[4] for entry in await entries_of(session, team.workspace)] == [
+        "fine",
+        "also fine",
+    ]
+
+
 async def test_bad_rows_fail_alone_with_their_line(session: AsyncSession, team: Team) -> None:
     await people(session, team.workspace)
     content = (

@@ -311,12 +311,18 @@ async def _update(repository: ScopedRepository[Any], row: Any, changes: dict[str
 def _checked_name(name: str, column: Column[Any], what: str) -> str:
     """`name` if it fits `column` (a string column of a catalog model)."""
     name = name.strip()
-    limit = column.type.length  # type: ignore[attr-defined]
     if not name:
         raise RowError(f"no {what} name")
-    if len(name) > limit:
-        raise RowError(f"the {what} name is over {limit} characters")
-    return name
+    return within(name, column, f"{what} name")
+
+
+def within(value: str, column: Column[Any], what: str) -> str:
+    """`value` if it fits `column`, a string column: a longer one fails its row here, where
+    the statement that stored it would fail every row written with it."""
+    limit = column.type.length  # type: ignore[attr-defined]
+    if len(value) > limit:
+        raise RowError(f"the {what} is over {limit} characters")
+    return value
 
 
 def _bounded(value: int | None, limit: int, what: str) -> int | None:

@@ -62,7 +62,7 @@ from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
-from app.services.catalog_imports import CatalogImport
+from app.services.catalog_imports import CatalogImport, within
 from app.services.entry_rules import ProjectFacts, TakenTime, hourly_rate
 from app.services.placeholders import add_placeholder
 from app.services.progress import Share, Targets, record_crossings
@@ -315,8 +315,7 @@ class ImportEngine:
             batch.last_line = row.line
             try:
                 entry = parse_row(row, source, zone, order)
-                if len(entry.description) > DESCRIPTION_MAX_LENGTH:
-                    raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
+                _check_lengths(entry)
                 batch.rows_read.append(self._known(entry, batch) or entry)
             except RowError as error:
                 batch.failed.append((row.line, str(error)))
@@ -718,6 +717,19 @@ class _ReadBatch:
     last_line: int = 0
     rows_read: list["_Pending | ParsedEntry"] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _check_lengths(entry: ParsedEntry) -> None:
+    """RowError when a text of the row is longer than where it is stored takes."""
+    if len(entry.description) > DESCRIPTION_MAX_LENGTH:
+        raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
+    within(entry.email, User.__table__.c.email, "email")
+    within(entry.external_id, TimeEntry.__table__.c.external_id, "id")
+    within(entry.client, Client.__table__.c.name, "client name")
+    within(entry.project, Project.__table__.c.name, "project name")
+    within(entry.task, Task.__table__.c.name, "task name")
+    for tag in entry.tags:
+        within(tag, Tag.__table__.c.name, "tag name")
 
 
 def _random_ids(count: int) -> Iterator[uuid.UUID]:
