@@ -12,7 +12,6 @@ its own process that queued deliveries.
 
 import asyncio
 import json
-import logging
 import random
 import time
 import uuid
@@ -26,6 +25,7 @@ from urllib.parse import urlunsplit
 import httpx
 from standardwebhooks.webhooks import Webhook as Signer
 
+from app.background import Rounds
 from app.config import Settings
 from app.db import webhook_outbox
 from app.db.engine import Sessions
@@ -41,8 +41,6 @@ from app.schemas.common import rate_context
 from app.schemas.events import EventRead
 from app.services import policies, webhook_targets
 from app.services.caller import Caller, SignIn
-
-logger = logging.getLogger(__name__)
 
 # The wait after each failed attempt: about a day in all, then the delivery has failed.
 RETRY_DELAYS = tuple(
@@ -92,10 +90,13 @@ class _Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class Dispatcher:
+class Dispatcher(Rounds):
+    name = "webhook-dispatcher"
+
     def __init__(
         self, sessions: Sessions, settings: Settings, *, concurrency: int = CONCURRENCY
     ) -> None:
+        super().__init__(settings.webhook_poll_seconds)
         self.sessions = sessions
         self.settings = settings
         # Deliveries sent at once; the tests' shared connection takes one at a time.
@@ -105,9 +106,6 @@ class Dispatcher:
             timeout=settings.webhook_timeout_seconds,
             headers={"user-agent": USER_AGENT},
         )
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -121,10 +119,6 @@ class Dispatcher:
         await self._client.aclose()
 
     # Running
-
-    def start(self) -> None:
-        """Run in the background of the current event loop until `stop`."""
-        self._task = asyncio.create_task(self.run(), name="webhook-dispatcher")
 
     async def stop(self) -> None:
         """Finish the round in progress (for a few seconds at most) and stop. What was
@@ -141,20 +135,9 @@ class Dispatcher:
         await self._client.aclose()
 
     async def run(self) -> None:
-        stop_waking = webhook_outbox.on_queued(self._wake.set)
+        stop_waking = webhook_outbox.on_queued(self.wake)
         try:
-            while not self._stopping:
-                self._wake.clear()
-                try:
-                    sent = await self.run_once()
-                except Exception:
-                    logger.exception("webhook dispatch round failed")
-                    sent = 0
-                if not sent:
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._wake.wait(), self.settings.webhook_poll_seconds
-                        )
+            await super().run()
         finally:
             stop_waking()
 

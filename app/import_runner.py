@@ -18,6 +18,7 @@ from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
+from app.background import Rounds
 from app.config import Settings
 from app.db.engine import Sessions
 from app.db.models import ImportRun
@@ -36,20 +37,13 @@ UPLOADER_GONE = "The uploader is no longer an active member of the workspace."
 INTERNAL_ERROR = "The import stopped on an internal error."
 
 
-class ImportRunner:
+class ImportRunner(Rounds):
+    name = "import-runner"
+
     def __init__(self, sessions: Sessions, settings: Settings) -> None:
+        super().__init__(settings.import_poll_seconds)
         self.sessions = sessions
         self.settings = settings
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Run in the background of the current event loop until `stop`."""
-        self._task = asyncio.create_task(self.run(), name="import-runner")
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def stop(self) -> None:
         """Stop at once: the batch in progress is rolled back, and the run is marked
@@ -59,18 +53,6 @@ class ImportRunner:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
-
-    async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                found = await self.run_once()
-            except Exception:
-                logger.exception("import round failed")
-                found = False
-            if not found:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.import_poll_seconds)
 
     async def run_once(self) -> bool:
         """Claim a run and carry it out to its end; False when none was waiting."""
