@@ -478,6 +478,28 @@ async def test_an_existing_account_is_never_pulled_in_by_an_import(
     assert await session.scalar(tracked) == 0
 
 
+async def test_placeholders_are_made_only_for_addresses_an_account_can_have(
+    session: AsyncSession, team: Team
+) -> None:
+    long_local = "x" * 250 + "@example.com"
+    content = (
+        b"User,Email,Project,Description,Billable,Start date,Start time,End date,End time\n"
+        + f"A,{long_local},Site,long,No,2024-04-22,09:00,2024-04-22,10:00\n".encode()
+        + b"B,garbage,Site,not an address,No,2024-04-22,09:00,2024-04-22,10:00\n"
+        + b"C,two@at@example.com,Site,two ats,No,2024-04-22,09:00,2024-04-22,10:00\n"
+    )
+    report = await run_import(
+        session, team.workspace, content, ImportFormat.TOGGL_CSV, create_missing_members=True
+    )
+    assert (report.created, report.failed) == (1, 2)
+    assert [error["reason"] for error in report.errors] == [
+        "'garbage' is not an email address",
+        "'two@at@example.com' is not an email address",
+    ]
+    placeholder = (await session.scalars(select(User).where(User.email == long_local))).one()
+    assert (placeholder.full_name, placeholder.is_active) == ("x" * 200, False)
+
+
 async def test_a_dry_run_writes_nothing_and_reports_the_same(
     sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession, team: Team
 ) -> None:

@@ -46,13 +46,12 @@ from app.repositories.tags import TagRepository
 from app.repositories.tasks import TaskRepository
 from app.services import policies
 from app.services.caller import Caller
-from app.services.placeholders import add_placeholder
+from app.services.placeholders import account_email, add_placeholder
 
 if TYPE_CHECKING:
     from app.services.imports import ImportOptions, ImportReport
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INT32_MAX = 2**31 - 1
 _BUDGET_MAX = 2**53
 
@@ -210,9 +209,7 @@ class CatalogImport:
     async def _member(self, catalog: "_Catalog", record: MemberRecord) -> bool:
         """A person by email: a member keeps its role, and takes the file's rate if it has
         none; a person without an account becomes a placeholder member, when asked."""
-        email = record.email.lower()
-        if not _EMAIL.match(email) or len(email) > 320:
-            raise RowError(f"{record.email!r} is not an email address")
+        email = account_email(record.email)
         rate = _bounded(record.hourly_rate_cents, _INT32_MAX, "rate")
         membership = catalog.members.get(email)
         if membership is not None:

@@ -64,7 +64,7 @@ from app.services import closed_time, policies
 from app.services.caller import Caller
 from app.services.catalog_imports import CatalogImport, within
 from app.services.entry_rules import ProjectFacts, TakenTime, hourly_rate
-from app.services.placeholders import add_placeholder
+from app.services.placeholders import account_email, add_placeholder
 from app.services.progress import Share, Targets, record_crossings
 
 # Rows committed at a time (the `import_batch_rows` setting's default).
@@ -580,9 +580,7 @@ class ImportEngine:
                 )
 
     async def _placeholder_member(self, email: str) -> _Member | None:
-        membership = await add_placeholder(
-            self.session, self.workspace.id, email, email.split("@")[0]
-        )
+        membership = await add_placeholder(self.session, self.workspace.id, email)
         return _Member(membership.user_id, None) if membership is not None else None
 
     def _project(self, name: str, client_name: str) -> Project:
@@ -720,10 +718,11 @@ class _ReadBatch:
 
 
 def _check_lengths(entry: ParsedEntry) -> None:
-    """RowError when a text of the row is longer than where it is stored takes."""
+    """RowError when a text of the row is longer than where it is stored takes, or its
+    email is not one an account could have."""
     if len(entry.description) > DESCRIPTION_MAX_LENGTH:
         raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
-    within(entry.email, User.__table__.c.email, "email")
+    account_email(entry.email)
     within(entry.external_id, TimeEntry.__table__.c.external_id, "id")
     within(entry.client, Client.__table__.c.name, "client name")
     within(entry.project, Project.__table__.c.name, "project name")
