@@ -500,6 +500,39 @@ async def test_placeholders_are_made_only_for_addresses_an_account_can_have(
     assert (placeholder.full_name, placeholder.is_active) == ("x" * 200, False)
 
 
+@pytest.mark.parametrize(
+    ("rate", "cents", "reason"),
+    [
+        ("95,50", 9550, None),
+        ("1,234.50", 123450, None),
+        ("21474836.47", 2**31 - 1, None),
+        ("21474836.48", None, "rate '21474836.48' is over 21,474,836.47"),
+        ("1e12", None, "rate '1e12' is over 21,474,836.47"),
+        ("-5", None, "rate '-5' is not an amount"),
+        ("NaN", None, "rate 'NaN' is not an amount"),
+        ("Infinity", None, "rate 'Infinity' is not an amount"),
+    ],
+)
+async def test_a_rate_the_database_cannot_hold_fails_its_row(
+    session: AsyncSession, team: Team, rate: str, cents: int | None, reason: str | None
+) -> None:
+    await people(session, team.workspace)
+    content = (
+        "Email,Project,Description,Billable,Start date,Start time,End time,Billable Rate\n"
+        f'ada@example.com,Site,rated,Yes,2024-04-22,09:00,10:00,"{rate}"\n'
+        "ada@example.com,Site,fine,Yes,2024-04-22,10:00,11:00,\n"
+    )
+    report = await run_import(session, team.workspace, content.encode(), ImportFormat.TOGGL_CSV)
+    assert [error["reason"] for error in report.errors] == ([reason] if reason else [])
+    rates = await session.execute(
+        select(TimeEntry.description, TimeEntry.hourly_rate_cents)
+        .where(TimeEntry.workspace_id == team.workspace.id)
+        .order_by(TimeEntry.start_at)
+    )
+    expected = [("fine", 7000)] if reason else [("rated", cents), ("fine", 7000)]
+    assert rates.all() == expected
+
+
 async def test_a_dry_run_writes_nothing_and_reports_the_same(
     sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession, team: Team
 ) -> None:

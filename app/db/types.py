@@ -49,6 +49,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# Integer columns are 32-bit: a larger value fails in the database, so it must fail before.
+INT32_MAX = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -81,24 +81,6 @@ class BadRecord:
     reason: str
 
 
-def amount_cents(value: object, what: str) -> int | None:
-    """An amount in currency units (`95`, `95.5`, `"1,234.50"`, `"95,50"`) as whole cents."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise RowError(f"{what} {value!r} is not an amount")
-    text = str(value).strip()
-    if "," in text and "." in text:
-        text = text.replace(",", "")  # thousands separators: 1,234.50
-    try:
-        amount = Decimal(text.replace(",", "."))
-    except InvalidOperation as exc:
-        raise RowError(f"{what} {value!r} is not an amount") from exc
-    if not amount.is_finite() or amount < 0:
-        raise RowError(f"{what} {value!r} is not an amount")
-    return int((amount * 100).to_integral_value())
-
-
 def hours_seconds(value: object, what: str) -> int | None:
     """A number of hours (`12`, `7.5`, `"7,5"`) as whole seconds; None if empty or zero."""
     if value is None or value == "":

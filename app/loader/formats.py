@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from app.db.types import INT32_MAX
 from app.enums import ImportFormat
 from app.instants import supported_utc
 from app.loader.reading import RawRow
@@ -216,16 +217,30 @@ def _flag(text: str) -> bool:
     raise RowError(f"billable {text!r} is neither yes nor no")
 
 
-def _cents(text: str) -> int | None:
-    """A rate written in currency units (`100.00`, `100,00`) as whole cents."""
-    text = text.strip()
-    if not text:
+def amount_cents(value: object, what: str) -> int | None:
+    """An amount in currency units (`95`, `95.5`, `"1,234.50"`, `"95,50"`) as whole cents."""
+    if value is None or value == "":
         return None
+    if isinstance(value, bool):
+        raise RowError(f"{what} {value!r} is not an amount")
+    text = str(value).strip()
+    if "," in text and "." in text:
+        text = text.replace(",", "")  # thousands separators: 1,234.50
     try:
         amount = Decimal(text.replace(",", "."))
     except InvalidOperation as exc:
-        raise RowError(f"rate {text!r} is not an amount") from exc
-    return int(amount * 100)
+        raise RowError(f"{what} {value!r} is not an amount") from exc
+    if not amount.is_finite() or amount < 0:
+        raise RowError(f"{what} {value!r} is not an amount")
+    return int((amount * 100).to_integral_value())
+
+
+def _cents(text: str) -> int | None:
+    """A rate written in currency units (`100.00`, `100,00`, `1,234.50`) as whole cents."""
+    cents = amount_cents(text.strip(), "rate")
+    if cents is not None and cents > INT32_MAX:
+        raise RowError(f"rate {text!r} is over {INT32_MAX / 100:,.2f}")
+    return cents
 
 
 def _whole(text: str, what: str) -> int | None:
@@ -233,6 +248,8 @@ def _whole(text: str, what: str) -> int | None:
         return None
     if not text.strip().isdigit():
         raise RowError(f"{what} {text!r} is not a whole number")
+    if int(text) > INT32_MAX:
+        raise RowError(f"{what} {text!r} is over {INT32_MAX}")
     return int(text)
 
 

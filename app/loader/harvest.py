@@ -22,11 +22,10 @@ from app.loader.catalog import (
     ClientRecord,
     ProjectRecord,
     Where,
-    amount_cents,
     hours_seconds,
     yes_no,
 )
-from app.loader.formats import RowError
+from app.loader.formats import RowError, amount_cents
 from app.loader.reading import RawRow, UnreadableFile, header_names
 
 DEFAULT_DAY_START = time(9)

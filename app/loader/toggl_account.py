@@ -24,10 +24,9 @@ from app.loader.catalog import (
     TagRecord,
     TaskRecord,
     Where,
-    amount_cents,
     hours_seconds,
 )
-from app.loader.formats import RowError
+from app.loader.formats import RowError, amount_cents
 from app.loader.reading import UnreadableFile
 
 # A JSON file is read whole; no catalog comes near this, a crafted archive might.

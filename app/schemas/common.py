@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.db.types import INT32_MAX
 from app.instants import supported_utc
 from app.pagination import PageResult
 
@@ -81,10 +82,8 @@ SearchText = Annotated[str, Field(max_length=200)]
 MAX_IDS = 100
 IdList = Annotated[list[uuid.UUID], Field(max_length=MAX_IDS)]
 
-# Integer columns are 32-bit; larger values would fail in the database instead of in validation.
-_INT32_MAX = 2**31 - 1
-HourlyRateCents = Annotated[int, Field(ge=0, le=_INT32_MAX, description="Cents per hour.")]
-EstimateSeconds = Annotated[int, Field(gt=0, le=_INT32_MAX)]
+HourlyRateCents = Annotated[int, Field(ge=0, le=INT32_MAX, description="Cents per hour.")]
+EstimateSeconds = Annotated[int, Field(gt=0, le=INT32_MAX)]
 BudgetCents = Annotated[int, Field(gt=0, le=2**53, description="Cents.")]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import events
 from app.db.models import Client, Membership, Project, ProjectMember, Tag, Task, User
-from app.db.types import utcnow
+from app.db.types import INT32_MAX, utcnow
 from app.enums import EventOrigin, ImportFormat, ProjectVisibility
 from app.errors import DomainError
 from app.loader import harvest
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from app.services.imports import ImportOptions, ImportReport
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_INT32_MAX = 2**31 - 1
 _BUDGET_MAX = 2**53
 
 
@@ -182,7 +181,7 @@ class CatalogImport:
         project = catalog.projects.get(record.project.casefold())
         if project is None:
             raise RowError(f"project {record.project!r} was not imported")
-        estimate = _bounded(record.estimate_seconds, _INT32_MAX, "estimate")
+        estimate = _bounded(record.estimate_seconds, INT32_MAX, "estimate")
         task = catalog.tasks.get((project.id, name.casefold()))
         done_at = utcnow() if record.done else None
         if task is None:
@@ -210,7 +209,7 @@ class CatalogImport:
         """A person by email: a member keeps its role, and takes the file's rate if it has
         none; a person without an account becomes a placeholder member, when asked."""
         email = account_email(record.email)
-        rate = _bounded(record.hourly_rate_cents, _INT32_MAX, "rate")
+        rate = _bounded(record.hourly_rate_cents, INT32_MAX, "rate")
         membership = catalog.members.get(email)
         if membership is not None:
             if membership.hourly_rate_cents is None and rate is not None:
@@ -232,7 +231,7 @@ class CatalogImport:
         membership = catalog.members.get(record.email.lower())
         if membership is None:
             raise RowError(f"{record.email} is not a member of this workspace")
-        rate = _bounded(record.hourly_rate_cents, _INT32_MAX, "rate")
+        rate = _bounded(record.hourly_rate_cents, INT32_MAX, "rate")
         key = (project.id, membership.user_id)
         on_project = catalog.project_members.get(key)
         if on_project is None:
@@ -282,8 +281,8 @@ def _project_values(record: ProjectRecord) -> dict[str, Any]:
     stated: dict[str, Any] = {
         "color": record.color.lower() if record.color is not None else None,
         "is_billable": record.is_billable,
-        "hourly_rate_cents": _bounded(record.hourly_rate_cents, _INT32_MAX, "rate"),
-        "estimate_seconds": _bounded(record.estimate_seconds, _INT32_MAX, "estimate"),
+        "hourly_rate_cents": _bounded(record.hourly_rate_cents, INT32_MAX, "rate"),
+        "estimate_seconds": _bounded(record.estimate_seconds, INT32_MAX, "estimate"),
         "budget_cents": _bounded(record.budget_cents, _BUDGET_MAX, "budget"),
     }
     if record.private is not None:
