@@ -315,7 +315,7 @@ class ImportEngine:
             batch.last_line = row.line
             try:
                 entry = parse_row(row, source, zone, order)
-                _check_lengths(entry)
+                check_texts(entry)
                 batch.rows_read.append(self._known(entry, batch) or entry)
             except RowError as error:
                 batch.failed.append((row.line, str(error)))
@@ -717,7 +717,7 @@ class _ReadBatch:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _check_lengths(entry: ParsedEntry) -> None:
+def check_texts(entry: ParsedEntry) -> None:
     """RowError when a text of the row is longer than where it is stored takes, or its
     email is not one an account could have."""
     if len(entry.description) > DESCRIPTION_MAX_LENGTH:

@@ -1,0 +1,133 @@
+"""Whatever a row of a file holds, reading it ends in an entry or in the row's own error
+(`RowError`, reported with its line): never in an exception that stops the import."""
+
+import io
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.enums import ImportFormat
+from app.loader.formats import DateOrder, RowError, parse_row
+from app.loader.reading import HEADER_ALIASES, RawRow, UnreadableFile, read_rows
+from app.services.imports import check_texts
+
+# Texts that real exports and hostile files put in a field, and any text at all.
+_SHAPED = st.sampled_from(
+    [
+        "",
+        " ",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "-1",
+        "1e400",
+        "99999999999999999999",
+        "0",
+        "1,5",
+        "1,234.50",
+        "12:61",
+        "24:00:00",
+        "23:59:59",
+        "9:05 pm",
+        "13:00 PM",
+        "2024-02-30",
+        "02/30/2024",
+        "0001-01-01",
+        "9999-12-31",
+        "2024-04-22T09:00:00+14:00",
+        "2024-04-22T09:00:00",
+        "[]",
+        '["a"]',
+        "[1]",
+        "{}",
+        "yes",
+        "Non-billable",
+        "ada@example.com",
+        "a@b",
+        "x" * 6000,
+    ]
+)
+_FIELD = st.one_of(_SHAPED, st.text(max_size=40))
+# A good row of each format, some of whose fields are then replaced or left out.
+_GOOD = {
+    ImportFormat.TOGGL_CSV: {
+        "user": "Ada",
+        "email": "ada@example.com",
+        "client": "Acme",
+        "project": "Site",
+        "task": "Build",
+        "description": "work",
+        "billable": "Yes",
+        "start_date": "2024-04-22",
+        "start_time": "09:00:00",
+        "end_date": "2024-04-22",
+        "end_time": "10:30:00",
+        "duration": "01:30:00",
+        "tags": "a, b",
+        "rate": "95.00",
+    },
+    ImportFormat.NATIVE_CSV: {
+        "id": "42",
+        "email": "ada@example.com",
+        "project": "Site",
+        "description": "work",
+        "billable": "true",
+        "start_at": "2024-04-22T09:00:00+00:00",
+        "end_at": "2024-04-22T10:30:00+00:00",
+        "tags": '["a", "b"]',
+        "rate": "9500",
+    },
+}
+_ZONES = st.sampled_from(
+    [ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("America/St_Johns")]
+)
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> tuple[ImportFormat, dict[str, str]]:
+    source = draw(st.sampled_from(sorted(_GOOD)))
+    values = dict(_GOOD[source])
+    names = sorted(HEADER_ALIASES)
+    for name in draw(st.lists(st.sampled_from(names), max_size=4, unique=True)):
+        if draw(st.booleans()):
+            values[name] = draw(_FIELD)
+        else:
+            values.pop(name, None)
+    return source, values
+
+
+@settings(max_examples=3000, deadline=None)
+@given(row=rows(), zone=_ZONES, order=st.sampled_from(list(DateOrder)))
+def test_any_row_reads_as_an_entry_or_fails_alone(
+    row: tuple[ImportFormat, dict[str, str]], zone: ZoneInfo, order: DateOrder
+) -> None:
+    source, values = row
+    try:
+        entry = parse_row(RawRow(2, values), source, zone, order)
+        check_texts(entry)
+    except RowError:
+        return
+    assert entry.start_at < entry.end_at
+    assert entry.rate_cents is None or 0 <= entry.rate_cents < 2**31
+
+
+_CSV_PIECES = st.sampled_from(
+    [b",", b";", b"\t", b'"', b'""', b"\n", b"\r\n", b"\r", b"\xef\xbb\xbf", b"\xff", b"\x00"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    body=st.lists(
+        st.one_of(_CSV_PIECES, st.binary(max_size=12), st.text(max_size=12).map(str.encode)),
+        max_size=40,
+    )
+)
+def test_any_file_reads_as_rows_or_is_refused_as_unreadable(body: list[bytes]) -> None:
+    content = b"Email,Start date,Start time,End time,Tags\n" + b"".join(body)
+    try:
+        for row in read_rows(io.BytesIO(content)):
+            assert row.line >= 2
+    except UnreadableFile:
+        return
