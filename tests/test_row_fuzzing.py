@@ -2,12 +2,14 @@
 (`RowError`, reported with its line): never in an exception that stops the import."""
 
 import io
+from datetime import time
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.enums import ImportFormat
+from app.loader import harvest
 from app.loader.formats import DateOrder, RowError, parse_row
 from app.loader.reading import HEADER_ALIASES, RawRow, UnreadableFile, read_rows
 from app.services.imports import check_texts
@@ -84,17 +86,21 @@ _ZONES = st.sampled_from(
 )
 
 
-@st.composite
-def rows(draw: st.DrawFn) -> tuple[ImportFormat, dict[str, str]]:
-    source = draw(st.sampled_from(sorted(_GOOD)))
-    values = dict(_GOOD[source])
-    names = sorted(HEADER_ALIASES)
+def _varied(draw: st.DrawFn, good: dict[str, str], names: list[str]) -> dict[str, str]:
+    """`good` with up to four of `names` given another value or left out."""
+    values = dict(good)
     for name in draw(st.lists(st.sampled_from(names), max_size=4, unique=True)):
         if draw(st.booleans()):
             values[name] = draw(_FIELD)
         else:
             values.pop(name, None)
-    return source, values
+    return values
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> tuple[ImportFormat, dict[str, str]]:
+    source = draw(st.sampled_from(sorted(_GOOD)))
+    return source, _varied(draw, _GOOD[source], sorted(HEADER_ALIASES))
 
 
 @settings(max_examples=3000, deadline=None)
@@ -131,3 +137,66 @@ def test_any_file_reads_as_rows_or_is_refused_as_unreadable(body: list[bytes]) -
             assert row.line >= 2
     except UnreadableFile:
         return
+
+
+_HARVEST = {
+    "date": "2024-04-22",
+    "client": "Acme",
+    "project": "Site",
+    "task": "Build",
+    "notes": "work",
+    "hours": "1.5",
+    "billable": "Yes",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "rate": "95",
+    "currency": "USD",
+}
+_HARVEST_PROJECT = {
+    "client": "Acme",
+    "name": "Site",
+    "billable": "Yes",
+    "bill_by": "Project",
+    "rate": "95",
+    "budget": "100",
+    "budget_by": "Hours per project",
+    "active": "Yes",
+    "currency": "USD",
+}
+
+
+@st.composite
+def harvest_rows(draw: st.DrawFn) -> dict[str, str]:
+    return _varied(draw, _HARVEST, sorted(set(harvest.TIME_REPORT_COLUMNS.values())))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(values=harvest_rows(), zone=_ZONES)
+def test_any_harvest_row_reads_as_an_entry_or_fails_alone(
+    values: dict[str, str], zone: ZoneInfo
+) -> None:
+    people = harvest.People([harvest.Member("ada@example.com", "Ada Lovelace")], "w1", True)
+    try:
+        [placed] = harvest.time_report_rows(
+            [RawRow(2, values)], people, day_start=time(9), currency="USD"
+        )
+        entry = parse_row(placed, ImportFormat.HARVEST_CSV, zone, DateOrder.MONTH_FIRST)
+        check_texts(entry)
+    except (RowError, UnreadableFile):
+        return
+    assert entry.start_at < entry.end_at
+
+
+@st.composite
+def harvest_projects(draw: st.DrawFn) -> dict[str, str]:
+    return _varied(draw, _HARVEST_PROJECT, sorted(set(harvest.PROJECT_COLUMNS.values())))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(values=harvest_projects())
+def test_any_harvest_project_reads_as_a_record_or_fails_alone(values: dict[str, str]) -> None:
+    try:
+        records = list(harvest.project_records([RawRow(2, values)], "USD"))
+    except UnreadableFile:
+        return
+    assert len(records) == 1
