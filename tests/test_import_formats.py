@@ -281,6 +281,31 @@ async def test_harvest_report_without_its_columns_is_unreadable(
 # Harvest's clients and projects
 
 
+async def test_text_the_database_cannot_store_fails_its_row_in_every_format(
+    session: AsyncSession, team: Team
+) -> None:
+    """A NUL character (which PostgreSQL refuses in text) fails its row, on both databases."""
+    await people(session, team.workspace)
+    entries = (
+        b"Email,Project,Description,Start date,Start time,End time,Tags\n"
+        b"ada@example.com,Site,nul\x00here,2024-04-22,09:00,10:00,\n"
+        b"ada@example.com,Si\x00te,project,2024-04-22,10:00,11:00,\n"
+        b"ada@example.com,Site,tag,2024-04-22,11:00,12:00,t\x00g\n"
+        b"ada@example.com,Site,fine,2024-04-22,12:00,13:00,\n"
+    )
+    report = await run(session, team.workspace, entries, ImportFormat.TOGGL_CSV)
+    assert (report.created, report.failed) == (1, 3)
+    assert [error["reason"] for error in report.errors] == [
+        "the description holds a NUL character (\\u0000)",
+        "the project name holds a NUL character (\\u0000)",
+        "the tag name holds a NUL character (\\u0000)",
+    ]
+    clients = b"Client Name,Active\nAc\x00me,Yes\nGlobex,Yes\n"
+    report = await run(session, team.workspace, clients, ImportFormat.HARVEST_CLIENTS_CSV)
+    assert (report.created, report.failed) == (1, 1)
+    assert report.errors[0]["reason"] == "the client name holds a NUL character (\\u0000)"
+
+
 async def test_harvest_clients_are_created_or_updated_by_name(
     session: AsyncSession, team: Team
 ) -> None:

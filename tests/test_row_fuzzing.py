@@ -47,6 +47,7 @@ _SHAPED = st.sampled_from(
         "Non-billable",
         "ada@example.com",
         "a@b",
+        "nul\x00inside",
         "x" * 6000,
     ]
 )
@@ -116,6 +117,8 @@ def test_any_row_reads_as_an_entry_or_fails_alone(
         return
     assert entry.start_at < entry.end_at
     assert entry.rate_cents is None or 0 <= entry.rate_cents < 2**31
+    stored = (entry.email, entry.external_id, entry.client, entry.project, entry.task)
+    assert not any("\x00" in text for text in (*stored, entry.description, *entry.tags))
 
 
 _CSV_PIECES = st.sampled_from(

@@ -42,7 +42,14 @@ from app.db.models import (
 from app.db.unit_of_work import UnitOfWork
 from app.enums import ApprovalState, ProjectVisibility, Role
 from app.services import archive as archive_service
-from app.services.archive import ArchiveError, export_workspace, read_archive
+from app.services.archive import (
+    LOADERS,
+    ArchiveError,
+    Kind,
+    RecordError,
+    export_workspace,
+    read_archive,
+)
 from app.services.restore import RESTORED_WEBHOOK, RestoreOptions, RestoreReport, restore_workspace
 from tests.factories import (
     TEST_SECRET_KEY,
@@ -358,6 +365,13 @@ async def test_upload_restores_into_a_new_workspace_once(
 # Bad archives
 
 
+def first_user_with(data: bytes, **changes: Any) -> bytes:
+    """`data` with its first user's record changed."""
+    users = lines_of(data, "users.jsonl")
+    changed = json.dumps({**json.loads(users[0]), **changes}).encode() + b"\n"
+    return rewritten(data, {"users.jsonl": b"".join([changed, *users[1:]])})
+
+
 async def test_bad_archives_are_refused_whole_with_file_and_line(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
@@ -382,23 +396,8 @@ async def test_bad_archives_are_refused_whole_with_file_and_line(
             ),
             ["members.jsonl", 2],
         ),
-        "email": (
-            rewritten(
-                data,
-                {
-                    "users.jsonl": b"".join(
-                        [
-                            json.dumps(
-                                {**json.loads(lines_of(data, "users.jsonl")[0]), "email": "nobody"}
-                            ).encode()
-                            + b"\n",
-                            *lines_of(data, "users.jsonl")[1:],
-                        ]
-                    )
-                },
-            ),
-            ["users.jsonl", 1],
-        ),
+        "email": (first_user_with(data, email="nobody"), ["users.jsonl", 1]),
+        "nul": (first_user_with(data, full_name="a\x00"), ["users.jsonl", 1]),
         "version": (
             rewritten(data, {}, manifest=dict(manifest, format_version=99)),
             ["manifest.json", 0],
@@ -419,6 +418,16 @@ async def test_bad_archives_are_refused_whole_with_file_and_line(
         assert problem["errors"][0]["type"] == "archive_record"
     assert await session.scalar(select(func.count()).select_from(Workspace)) == workspaces
     assert await session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_a_json_document_holding_nul_is_refused_like_a_text() -> None:
+    """PostgreSQL stores NUL neither in text nor in a document: such a record fails."""
+    event = {"data": {"object": {"description": "fine", "tags": ["ok", "a\x00b"]}}}
+    with pytest.raises(RecordError, match="NUL"):
+        LOADERS[Kind.EVENTS]["data"](event["data"])
+    assert LOADERS[Kind.EVENTS]["data"]({"object": {"text": "\\u0000 as typed"}})
+    with pytest.raises(RecordError, match="NUL"):
+        LOADERS[Kind.EVENTS]["data"]({"key\x00": 1})
 
 
 async def test_a_record_the_database_refuses_is_named_and_nothing_is_written(

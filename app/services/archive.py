@@ -356,8 +356,24 @@ def _loader(column: Column[Any]) -> Callable[[Any], Any]:
         length = kind.length
         return lambda value: _text(value, length)
     if isinstance(kind, JSON):
-        return lambda value: value
+        return _document
     return _typed(uuid.UUID, str)
+
+
+def _document(value: Any) -> Any:
+    """A JSON value, refused as a text is when it holds NUL, which PostgreSQL cannot store
+    in a document either."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise RecordError("holds a NUL character (\\u0000)")
+    return value
 
 
 def _typed(convert: Callable[[Any], Any], expected: type) -> Callable[[Any], Any]:
@@ -396,6 +412,9 @@ def _text(value: Any, length: int | None) -> str:
         raise RecordError(f"expected str, found {type(value).__name__}")
     if length is not None and len(value) > length:
         raise RecordError(f"longer than {length} characters")
+    # PostgreSQL cannot store it: the record fails, not the restore.
+    if "\x00" in value:
+        raise RecordError("holds a NUL character (\\u0000)")
     return value
 
 

@@ -313,9 +313,15 @@ def _checked_name(name: str, column: Column[Any], what: str) -> str:
 
 
 def within(value: str, column: Column[Any], what: str) -> str:
-    """`value` if it fits `column`, a string column: a longer one fails its row here, where
-    the statement that stored it would fail every row written with it."""
-    limit = column.type.length  # type: ignore[attr-defined]
+    """`value` if it fits `column`, a string column."""
+    return storable(value, what, column.type.length)  # type: ignore[attr-defined]
+
+
+def storable(value: str, what: str, limit: int) -> str:
+    """`value` if the database can store it in `limit` characters: one it cannot fails its
+    row here, where the statement that stored it would fail every row written with it."""
+    if "\x00" in value:
+        raise RowError(f"the {what} holds a NUL character (\\u0000)")
     if len(value) > limit:
         raise RowError(f"the {what} is over {limit} characters")
     return value

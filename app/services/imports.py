@@ -62,7 +62,7 @@ from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
-from app.services.catalog_imports import CatalogImport, within
+from app.services.catalog_imports import CatalogImport, storable, within
 from app.services.entry_rules import ProjectFacts, TakenTime, hourly_rate
 from app.services.placeholders import account_email, add_placeholder
 from app.services.progress import Share, Targets, record_crossings
@@ -720,8 +720,7 @@ class _ReadBatch:
 def check_texts(entry: ParsedEntry) -> None:
     """RowError when a text of the row is longer than where it is stored takes, or its
     email is not one an account could have."""
-    if len(entry.description) > DESCRIPTION_MAX_LENGTH:
-        raise RowError(f"the description is over {DESCRIPTION_MAX_LENGTH} characters")
+    storable(entry.description, "description", DESCRIPTION_MAX_LENGTH)
     account_email(entry.email)
     within(entry.external_id, TimeEntry.__table__.c.external_id, "id")
     within(entry.client, Client.__table__.c.name, "client name")

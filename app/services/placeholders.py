@@ -14,7 +14,7 @@ from app.enums import Role
 from app.loader.formats import RowError
 from app.repositories.users import UserRepository
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 _EMAIL_LENGTH = User.__table__.c.email.type.length
 _FULL_NAME_LENGTH = User.__table__.c.full_name.type.length
 
