@@ -531,6 +531,29 @@ async def test_toggl_account_then_detailed_csv_puts_entries_on_the_imported_proj
     assert tasks == 3  # Design and ETL were imported with the catalog, not made again
 
 
+async def test_toggl_account_records_the_database_cannot_store_fail_alone(
+    session: AsyncSession, team: Team, tmp_path: Path
+) -> None:
+    """JSON can hold what no text column takes: a NUL, or half of a surrogate pair."""
+    (tmp_path / "clients.json").write_text(
+        '[{"id": 1, "name": "Ac\\u0000me"}, {"id": 2, "name": "Glo\\ud800bex"},'
+        ' {"id": 3, "name": "Initech"}]'
+    )
+    (tmp_path / "tags.json").write_text('[{"id": 1, "name": "\\udfffx"}, {"id": 2, "name": "ok"}]')
+    report = await run(
+        session, team.workspace, account_zip(tmp_path), ImportFormat.TOGGL_ACCOUNT_ZIP
+    )
+    assert (report.created, report.failed) == (2, 3)
+    reasons = [error["reason"] for error in report.errors]
+    assert reasons[0] == "the client name holds a NUL character (\\u0000)"
+    assert reasons[1].startswith("the client name is not Unicode text")
+    assert reasons[2].startswith("the tag name is not Unicode text")
+    names = await session.scalars(
+        select(Client.name).where(Client.workspace_id == team.workspace.id)
+    )
+    assert names.all() == ["Initech"]
+
+
 def test_toggl_account_archives_that_cannot_be_read() -> None:
     def read(content: bytes) -> list[Any]:
         return list(account_records(io.BytesIO(content), "USD"))

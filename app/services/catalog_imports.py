@@ -322,6 +322,12 @@ def storable(value: str, what: str, limit: int) -> str:
     row here, where the statement that stored it would fail every row written with it."""
     if "\x00" in value:
         raise RowError(f"the {what} holds a NUL character (\\u0000)")
+    # JSON may escape half of a surrogate pair, which no encoding can store.
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            raise RowError(f"the {what} is not Unicode text ({exc.reason})") from exc
     if len(value) > limit:
         raise RowError(f"the {what} is over {limit} characters")
     return value
