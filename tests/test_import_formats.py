@@ -554,6 +554,23 @@ async def test_toggl_account_records_the_database_cannot_store_fail_alone(
     assert names.all() == ["Initech"]
 
 
+async def test_a_toggl_client_with_a_flag_that_is_not_one_fails_alone(
+    session: AsyncSession, team: Team, tmp_path: Path
+) -> None:
+    (tmp_path / "clients.json").write_text(
+        '[{"id": 1, "name": "Acme", "archived": "yes"}, {"id": 2, "name": "Globex"}]'
+    )
+    report = await run(
+        session, team.workspace, account_zip(tmp_path), ImportFormat.TOGGL_ACCOUNT_ZIP
+    )
+    assert (report.created, report.failed) == (1, 1)
+    assert report.errors[0] == {
+        "line": 1,
+        "file": "clients.json",
+        "reason": "archived 'yes' is neither true nor false",
+    }
+
+
 def test_toggl_account_archives_that_cannot_be_read() -> None:
     def read(content: bytes) -> list[Any]:
         return list(account_records(io.BytesIO(content), "USD"))

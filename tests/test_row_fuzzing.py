@@ -2,14 +2,18 @@
 (`RowError`, reported with its line): never in an exception that stops the import."""
 
 import io
+import json
+import zipfile
 from datetime import time
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.enums import ImportFormat
-from app.loader import harvest
+from app.loader import harvest, toggl_account
+from app.loader.catalog import BadRecord, CatalogRecord
 from app.loader.formats import DateOrder, RowError, parse_row
 from app.loader.reading import HEADER_ALIASES, RawRow, UnreadableFile, read_rows
 from app.services.imports import check_texts
@@ -203,3 +207,68 @@ def test_any_harvest_project_reads_as_a_record_or_fails_alone(values: dict[str, 
     except UnreadableFile:
         return
     assert len(records) == 1
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | _SHAPED,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+# Toggl's account files with the fields its records are read from.
+_ACCOUNT_FIELDS = {
+    "workspace_users.json": ("uid", "user_id", "id", "email", "name", "rate"),
+    "clients.json": ("id", "name", "archived"),
+    "tags.json": ("id", "name"),
+    "projects.json": (
+        "id",
+        "name",
+        "cid",
+        "client_id",
+        "color",
+        "billable",
+        "rate",
+        "currency",
+        "estimated_hours",
+        "estimated_seconds",
+        "active",
+        "is_private",
+    ),
+    "tasks.json": ("id", "name", "project_id", "pid", "estimated_seconds", "active"),
+    "projects_users/1.json": ("uid", "user_id", "rate"),
+}
+
+
+@st.composite
+def account_files(draw: st.DrawFn) -> dict[str, list[object]]:
+    files: dict[str, list[object]] = {}
+    for name, fields in _ACCOUNT_FIELDS.items():
+        records = draw(
+            st.lists(
+                st.one_of(
+                    st.fixed_dictionaries({}, optional=dict.fromkeys(fields, _JSON)),
+                    _JSON,
+                ),
+                max_size=3,
+            )
+        )
+        files[name] = records
+    return files
+
+
+@settings(max_examples=600, deadline=None)
+@given(files=account_files())
+def test_any_toggl_account_record_reads_as_a_record_or_fails_alone(
+    files: dict[str, list[object]],
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, records in files.items():
+            archive.writestr(name, json.dumps(records))
+    buffer.seek(0)
+    try:
+        records = list(toggl_account.account_records(buffer, "USD"))
+    except UnreadableFile:
+        return
+    assert all(isinstance(record, (*get_args(CatalogRecord), BadRecord)) for record in records)

@@ -56,12 +56,12 @@ def account_records(stream: BinaryIO, currency: str) -> Iterator[CatalogRecord |
         clients: dict[Any, str] = {}
         for where, record in files.records("clients.json"):
             try:
-                name = _name(record)
+                client = ClientRecord(where, _name(record), archived=_flag(record, "archived"))
             except RowError as error:
                 yield BadRecord(where, str(error))
                 continue
-            clients[_id(record, "id")] = name
-            yield ClientRecord(where, name, archived=_flag(record, "archived"))
+            clients[_id(record, "id")] = client.name
+            yield client
         for where, record in files.records("tags.json"):
             try:
                 yield TagRecord(where, _name(record))
