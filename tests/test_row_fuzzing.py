@@ -16,6 +16,7 @@ from app.loader import harvest, toggl_account
 from app.loader.catalog import BadRecord, CatalogRecord
 from app.loader.formats import DateOrder, RowError, parse_row
 from app.loader.reading import HEADER_ALIASES, RawRow, UnreadableFile, read_rows
+from app.services.archive import LOADERS, Kind, RecordError, parse_record
 from app.services.imports import check_texts
 
 # Texts that real exports and hostile files put in a field, and any text at all.
@@ -272,3 +273,43 @@ def test_any_toggl_account_record_reads_as_a_record_or_fails_alone(
     except UnreadableFile:
         return
     assert all(isinstance(record, (*get_args(CatalogRecord), BadRecord)) for record in records)
+
+
+_ARCHIVE_VALUES = [
+    "2024-04-22T09:00:00+00:00",
+    "2024-04-22",
+    "ada@example.com",
+    "member",
+    "owner",
+    "import",
+    "manual",
+    "approved",
+    "time_entry.*",
+    ["time_entry.created"],
+    "#0b7285",
+    2**31,
+    -1,
+]
+
+
+@st.composite
+def archive_records(draw: st.DrawFn) -> tuple[Kind, dict[str, object]]:
+    kind = draw(st.sampled_from(list(Kind)))
+    names = [*LOADERS[kind], "tag_ids"]
+    # Every field there, or some left out; values of the kinds the columns take among them.
+    value = _JSON | st.uuids().map(str) | st.sampled_from(_ARCHIVE_VALUES)
+    fields = dict.fromkeys(names, value)
+    record = draw(st.fixed_dictionaries(fields) | st.fixed_dictionaries({}, optional=fields))
+    return kind, record
+
+
+@settings(max_examples=1500, deadline=None)
+@given(record=archive_records())
+def test_any_archive_record_loads_or_is_refused_with_its_reason(
+    record: tuple[Kind, dict[str, object]],
+) -> None:
+    kind, values = record
+    try:
+        parse_record(kind, json.dumps(values).encode())
+    except RecordError:
+        return

@@ -420,6 +420,12 @@ async def test_bad_archives_are_refused_whole_with_file_and_line(
     assert await session.scalar(select(func.count()).select_from(User)) == users
 
 
+def test_a_choice_given_as_a_list_or_an_object_is_refused() -> None:
+    for role in ([], {}, ["member"]):
+        with pytest.raises(RecordError, match="is not one of"):
+            LOADERS[Kind.INVITATIONS]["role"](role)
+
+
 def test_a_json_document_holding_nul_is_refused_like_a_text() -> None:
     """PostgreSQL stores NUL neither in text nor in a document: such a record fails."""
     event = {"data": {"object": {"description": "fine", "tags": ["ok", "a\x00b"]}}}

@@ -402,7 +402,7 @@ def _integer(value: Any) -> int:
 
 
 def _member(value: Any, allowed: set[str]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise RecordError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
     return str(value)
 
