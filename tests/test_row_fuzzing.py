@@ -1,5 +1,6 @@
-"""Whatever a row of a file holds, reading it ends in an entry or in the row's own error
-(`RowError`, reported with its line): never in an exception that stops the import."""
+"""Whatever a row or record of a file holds, reading it ends in an entry or a record, or in
+its own error (`RowError`, `BadRecord`, `RecordError`, reported with its line): never in an
+exception that stops the whole import or restore."""
 
 import io
 import json
