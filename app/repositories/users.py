@@ -11,6 +11,7 @@ from app.repositories.standing import Standing, standing_of, standing_statement,
 from app.security import hash_password
 
 _USERS = User.__table__
+_FULL_NAME_LENGTH = _USERS.c.full_name.type.length
 # Built once, so that each request reuses the statement's cache key and compiled form.
 _ACTIVE_USER = users_table_select().where(
     _USERS.c.id == bindparam("user_id"), _USERS.c.is_active.is_(True), _USERS.c.deleted_at.is_(None)
@@ -35,7 +36,9 @@ class UserRepository(Repository[User]):
     async def add_placeholder(self, email: str, **values: Any) -> User:
         """An account for an email no account has, made for the people of imported or
         restored data: inactive, with a password nobody knows, until someone gives it one."""
-        values.setdefault("full_name", email.split("@")[0])
+        # Named as its address before the @ when no name is known, cut to what fits.
+        if values.get("full_name") is None:
+            values["full_name"] = email.split("@")[0][:_FULL_NAME_LENGTH]
         return await self.create(
             email=email.lower(),
             password_hash=await hash_password(secrets.token_urlsafe(32)),

@@ -16,7 +16,6 @@ from app.repositories.users import UserRepository
 
 _EMAIL = re.compile(r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$")
 _EMAIL_LENGTH = User.__table__.c.email.type.length
-_FULL_NAME_LENGTH = User.__table__.c.full_name.type.length
 
 
 def account_email(email: str) -> str:
@@ -35,9 +34,8 @@ async def add_placeholder(
     full_name: str | None = None,
     hourly_rate_cents: int | None = None,
 ) -> Membership | None:
-    """The new placeholder member for `email` (named as its address before the @ when no
-    name is known), or None if an account has that email."""
-    full_name = full_name or email.split("@")[0][:_FULL_NAME_LENGTH]
+    """The new placeholder member for `email` (named by `UserRepository.add_placeholder` when
+    no name is known), or None if an account has that email."""
     taken = select(User.id).where(User.email == email)
     if (await session.scalars(taken)).first() is not None:
         return None
