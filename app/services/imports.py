@@ -62,7 +62,7 @@ from app.repositories.projects import ProjectRepository
 from app.repositories.time_entries import TimeEntryRepository
 from app.services import closed_time, policies
 from app.services.caller import Caller
-from app.services.catalog_imports import CatalogImport, storable, within
+from app.services.catalog_imports import CatalogImport, storable
 from app.services.entry_rules import ProjectFacts, TakenTime, hourly_rate
 from app.services.placeholders import account_email, add_placeholder
 from app.services.progress import Share, Targets, record_crossings
@@ -717,17 +717,25 @@ class _ReadBatch:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
+# Read once: looking a column's length up costs about a microsecond, and this is every row.
+_EXTERNAL_ID_LENGTH = TimeEntry.__table__.c.external_id.type.length
+_CLIENT_NAME_LENGTH = Client.__table__.c.name.type.length
+_PROJECT_NAME_LENGTH = Project.__table__.c.name.type.length
+_TASK_NAME_LENGTH = Task.__table__.c.name.type.length
+_TAG_NAME_LENGTH = Tag.__table__.c.name.type.length
+
+
 def check_texts(entry: ParsedEntry) -> None:
     """RowError when a text of the row is longer than where it is stored takes, or its
     email is not one an account could have."""
     storable(entry.description, "description", DESCRIPTION_MAX_LENGTH)
     account_email(entry.email)
-    within(entry.external_id, TimeEntry.__table__.c.external_id, "id")
-    within(entry.client, Client.__table__.c.name, "client name")
-    within(entry.project, Project.__table__.c.name, "project name")
-    within(entry.task, Task.__table__.c.name, "task name")
+    storable(entry.external_id, "id", _EXTERNAL_ID_LENGTH)
+    storable(entry.client, "client name", _CLIENT_NAME_LENGTH)
+    storable(entry.project, "project name", _PROJECT_NAME_LENGTH)
+    storable(entry.task, "task name", _TASK_NAME_LENGTH)
     for tag in entry.tags:
-        within(tag, Tag.__table__.c.name, "tag name")
+        storable(tag, "tag name", _TAG_NAME_LENGTH)
 
 
 def _random_ids(count: int) -> Iterator[uuid.UUID]:
