@@ -199,7 +199,7 @@ async def _paginate_shaped(
     values = {**shaped.values, "page_limit": params.limit + 1}
     # An empty cursor, like none, asks for the first page.
     after = bool(params.cursor)
-    if params.cursor:
+    if after:
         values["after_value"], values["after_id"] = decode_cursor(sort, params.cursor)
     prepared = _prepared_page(shaped, sort, after=after)
     return _page_of(await prepared.rows(connection, values), sort, params, total)
