@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +23,11 @@ from app.db.models import Base
 from app.main import create_app
 from tests.factories import TEST_SECRET_KEY, Team, make_team
 from tests.sent import sent_statements
+
+# CI fuzzes the same examples on every run, so that it fails on a change and not on a draw;
+# developers' runs draw at random, to find what no one has tried.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _database_url(tmp_dir: Path) -> str:

@@ -8,6 +8,7 @@ import zipfile
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -29,9 +30,15 @@ from app.db.models import (
     Workspace,
 )
 from app.enums import ImportFormat, ProjectVisibility
-from app.loader.formats import RowError
-from app.loader.harvest import Member, People, parse_day_start, placeholder_email
-from app.loader.reading import UnreadableFile
+from app.loader.formats import DateOrder, RowError, parse_row
+from app.loader.harvest import (
+    Member,
+    People,
+    parse_day_start,
+    placeholder_email,
+    time_report_rows,
+)
+from app.loader.reading import RawRow, UnreadableFile
 from app.loader.toggl_account import account_records
 from app.services.imports import ImportOptions, ImportReport, import_stream
 from tests.factories import Team, auth_headers, make_client, make_project
@@ -239,6 +246,22 @@ def test_harvest_people_are_matched_by_email_then_name_then_placeholder() -> Non
     for bad in ("24:00", "9", "09:60", "nine"):
         with pytest.raises(ValueError, match="not a time of day"):
             parse_day_start(bad)
+
+
+@pytest.mark.parametrize(("hours", "seconds"), [("\u00b2:30", None), ("\uff11:30", 5400)])
+def test_harvest_hours_in_other_digits_are_read_or_fail_their_row(
+    hours: str, seconds: int | None
+) -> None:
+    people = People([Member("ada@example.com", "Ada Lovelace")], "ws", create_missing=False)
+    row = {"date": "2024-04-22", "hours": hours, "first_name": "Ada", "last_name": "Lovelace"}
+    [placed] = time_report_rows([RawRow(2, row)], people, day_start=time(9), currency="USD")
+    zone = ZoneInfo("UTC")
+    if seconds is None:
+        with pytest.raises(RowError, match="is not a number of hours"):
+            parse_row(placed, ImportFormat.HARVEST_CSV, zone, DateOrder.MONTH_FIRST)
+    else:
+        entry = parse_row(placed, ImportFormat.HARVEST_CSV, zone, DateOrder.MONTH_FIRST)
+        assert (entry.end_at - entry.start_at).total_seconds() == seconds
 
 
 async def test_harvest_entries_into_closed_time_fail_with_their_line(

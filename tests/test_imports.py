@@ -4,7 +4,7 @@ endpoint and the command, and a native export imported back."""
 import gc
 import io
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -423,6 +423,54 @@ def test_instants_out_of_range_fail_their_row() -> None:
     for source, values in rows:
         with pytest.raises(RowError):
             parse_row(RawRow(2, values), source, ZoneInfo("Etc/GMT+12"), DateOrder.MONTH_FIRST)
+
+
+@pytest.mark.parametrize(
+    ("source", "field", "text"),
+    [
+        (ImportFormat.NATIVE_CSV, "rate", "\u00b2"),
+        (ImportFormat.NATIVE_CSV, "rate", "1\u00b9"),
+        (ImportFormat.TOGGL_CSV, "duration", "\u00b2:00"),
+        (ImportFormat.TOGGL_CSV, "duration", "1:\u00b30"),
+        (ImportFormat.TOGGL_CSV, "start_date", "04/22/\u00b2024"),
+    ],
+)
+def test_superscript_digits_fail_their_row(source: ImportFormat, field: str, text: str) -> None:
+    """`str.isdigit` takes superscripts, which `int` refuses: such a field once stopped the
+    whole import."""
+    values = {
+        "email": "ada@example.com",
+        "start_date": "04/22/2024",
+        "start_time": "09:00",
+        "duration": "1:00",
+        "start_at": "2024-04-22T09:00:00+00:00",
+        "end_at": "2024-04-22T10:00:00+00:00",
+        field: text,
+    }
+    with pytest.raises(RowError, match="is not"):
+        parse_row(RawRow(2, values), source, ZoneInfo("UTC"), DateOrder.MONTH_FIRST)
+
+
+def test_decimal_digits_of_other_scripts_are_read() -> None:
+    values = {
+        "email": "ada@example.com",
+        "start_at": "2024-04-22T09:00:00+00:00",
+        "end_at": "2024-04-22T10:00:00+00:00",
+        "billable": "true",
+        "rate": "\uff19\uff15\uff10\uff10",
+    }
+    entry = parse_row(
+        RawRow(2, values), ImportFormat.NATIVE_CSV, ZoneInfo("UTC"), DateOrder.MONTH_FIRST
+    )
+    assert entry.rate_cents == 9500
+    toggl = {"email": "ada@example.com", "start_date": "2024-04-22", "start_time": "09:00"}
+    entry = parse_row(
+        RawRow(2, {**toggl, "duration": "\u0661:\u0663\u0660"}),
+        ImportFormat.TOGGL_CSV,
+        ZoneInfo("UTC"),
+        DateOrder.MONTH_FIRST,
+    )
+    assert entry.end_at - entry.start_at == timedelta(hours=1, minutes=30)
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,11 @@ _SHAPED = st.sampled_from(
         "a@b",
         "nul\x00inside",
         "x" * 6000,
+        # Digits to `str.isdigit` that `int` refuses (superscripts), and others it reads.
+        "²",
+        "1:²0",
+        "\uff19:30",
+        "\u0663",
     ]
 )
 _FIELD = st.one_of(_SHAPED, st.text(max_size=40))

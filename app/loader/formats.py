@@ -155,7 +155,7 @@ def _date(text: str, order: DateOrder, what: str) -> date:
             year, month, day = (int(part) for part in text.split("-"))
             return date(year, month, day)
         parts = re.split(r"[/.]", text)
-        if len(parts) == 3 and all(part.isdigit() for part in parts):
+        if len(parts) == 3 and all(part.isdecimal() for part in parts):
             first, second, year = (int(part) for part in parts)
             if len(parts[2]) == 2:
                 year += 2000
@@ -194,7 +194,7 @@ def _duration(values: dict[str, str]) -> timedelta | None:
         return None
     if ":" in text:
         parts = text.split(":")
-        if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        if len(parts) not in (2, 3) or not all(part.isdecimal() for part in parts):
             raise RowError(f"duration {text!r} is not H:MM or HH:MM:SS")
         hours, minutes, seconds = (int(part) for part in [*parts, "0"][:3])
     else:
@@ -244,9 +244,12 @@ def _cents(text: str) -> int | None:
 
 
 def _whole(text: str, what: str) -> int | None:
-    if not text.strip():
+    # `isdecimal`, not `isdigit`: `int` reads the decimal digits of every script but no
+    # superscript (`²`), which `isdigit` lets through.
+    text = text.strip()
+    if not text:
         return None
-    if not text.strip().isdigit():
+    if not text.isdecimal():
         raise RowError(f"{what} {text!r} is not a whole number")
     if int(text) > INT32_MAX:
         raise RowError(f"{what} {text!r} is over {INT32_MAX}")

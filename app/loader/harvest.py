@@ -300,7 +300,7 @@ def _hours(text: str) -> int:
     try:
         if ":" in text:
             hours_text, _, minutes_text = text.partition(":")
-            if not (hours_text.isdigit() and minutes_text.isdigit() and len(minutes_text) == 2):
+            if not (hours_text.isdecimal() and minutes_text.isdecimal() and len(minutes_text) == 2):
                 raise InvalidOperation
             seconds = int(hours_text) * 3600 + int(minutes_text) * 60
         else:
