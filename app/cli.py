@@ -289,9 +289,10 @@ def users_create(
     full_name: Annotated[str, typer.Option(prompt=True)],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
 ) -> None:
-    """Create a user account (also when registration is closed)."""
+    """Create a user account (also when registration is closed). An email only a
+    placeholder account has (made by an import or a restore) activates that account."""
     from app.schemas.users import UserCreate
-    from app.services.accounts import AccountService
+    from app.services.accounts import AccountService, NewAccount
 
     try:
         data = UserCreate(email=email, full_name=full_name, password=password)
@@ -301,17 +302,24 @@ def users_create(
         raise typer.Exit(2) from exc
     settings = _settings()
 
-    async def create(uow: UnitOfWork) -> User:
+    async def create(uow: UnitOfWork) -> NewAccount:
         return await AccountService(uow, settings).create_user(
             data.email, data.password, data.full_name
         )
 
     try:
-        user = _in_unit_of_work(create, settings)
+        account = _in_unit_of_work(create, settings)
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"Created user {user.email} ({user.id}).")
+    user = account.user
+    if account.took_over_placeholder:
+        console.print(
+            f"Activated {user.email} ({user.id}), the placeholder account imported time was "
+            "recorded for: it keeps its memberships and entries."
+        )
+    else:
+        console.print(f"Created user {user.email} ({user.id}).")
 
 
 @users_cli.command("deactivate")

@@ -622,6 +622,10 @@ async def test_round_trip_through_the_other_database_gives_the_same_data(
         middle = await restore(sessions, data, owner)
         assert middle.created and middle.workspace_id == source.id and middle.remapped == 0
         assert middle.placeholders == 3  # the admin, the placeholder and the former member
+        async with sessions.reading() as session:
+            # Each person takes theirs over by signing up with its email.
+            marked = await session.scalars(select(User.email).where(User.is_placeholder))
+            assert "admin@example.com" in marked.all()
         again = await restore(sessions, data, owner)  # the same file: nothing more
         assert not again.created and again.workspace_id == source.id
 

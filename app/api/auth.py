@@ -50,6 +50,8 @@ def client_address(request: Request) -> str:
     status_code=201,
     summary="Create an account",
     description="403 when the server does not take registrations; 409 when the email is taken. "
+    "An email only a placeholder account has (made for the people of imported or restored "
+    "time) takes that account over, with its memberships and entries. "
     "Limited per client address: `REGISTRATION_MAX_PER_ADDRESS` attempts per "
     "`REGISTRATION_WINDOW_SECONDS`, created or not; beyond that a 429 with `Retry-After`.",
     dependencies=[Depends(registration_open)],

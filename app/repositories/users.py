@@ -35,7 +35,8 @@ class UserRepository(Repository[User]):
 
     async def add_placeholder(self, email: str, **values: Any) -> User:
         """An account for an email no account has, made for the people of imported or
-        restored data: inactive, with a password nobody knows, until someone gives it one."""
+        restored data: inactive, with a password nobody knows, until the person signs up
+        with its email and takes it over."""
         # Named as its address before the @ when no name is known, cut to what fits.
         if values.get("full_name") is None:
             values["full_name"] = email.split("@")[0][:_FULL_NAME_LENGTH]
@@ -43,6 +44,7 @@ class UserRepository(Repository[User]):
             email=email.lower(),
             password_hash=await hash_password(secrets.token_urlsafe(32)),
             is_active=False,
+            is_placeholder=True,
             **values,
         )
 

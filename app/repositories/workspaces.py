@@ -44,6 +44,16 @@ class WorkspaceRepository(Repository[Workspace]):
         row = (await self.session.execute(statement)).one_or_none()
         return (row[0], row[1]) if row else None
 
+    async def ids_of(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        """The live workspaces the user is a member of."""
+        statement = (
+            select(Workspace.id)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(Membership.user_id == user_id, Workspace.deleted_at.is_(None))
+            .order_by(Workspace.id)
+        )
+        return list(await self.session.scalars(statement))
+
     async def memberships_of(
         self, user_id: uuid.UUID, params: PageParams
     ) -> PageResult[Membership]:

@@ -30,6 +30,7 @@ class MemberRead(RatesHidden):
             "full_name": "Grace Hopper",
             "role": "member",
             "hourly_rate_cents": None,
+            "is_placeholder": False,
             "version": 1,
             "created_at": "2026-11-02T09:00:00Z",
             "updated_at": "2026-11-02T09:00:00Z",
@@ -45,6 +46,11 @@ class MemberRead(RatesHidden):
     )
     role: Role = Field(description="`owner`, `admin` or `member`.")
     hourly_rate_cents: int | None = Field(description="Null where the caller may not see rates.")
+    is_placeholder: bool = Field(
+        validation_alias=AliasPath("user", "is_placeholder"),
+        description="An account made for imported or restored time that no one signs in "
+        "with yet: the person takes it over by signing up with its email.",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db import events
 from app.db.models import ApiToken, User
 from app.db.types import utcnow
 from app.db.unit_of_work import UnitOfWork
@@ -19,6 +20,7 @@ from app.repositories.attempt_counters import AttemptCounterRepository, Count
 from app.repositories.refresh_tokens import RefreshTokenRepository
 from app.repositories.standing import Standing
 from app.repositories.users import UserRepository
+from app.repositories.workspaces import WorkspaceRepository
 from app.security import (
     API_TOKEN_PREFIX,
     InvalidToken,
@@ -47,6 +49,12 @@ class IssuedTokens:
     access_token: str
     refresh_token: str
     expires_in: int
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user: User
+    took_over_placeholder: bool = False
 
 
 class AccountService:
@@ -78,13 +86,36 @@ class AccountService:
                 "Too many registrations from this address; try again later.",
                 retry_after=registrations.seconds_left(),
             )
-        return await self.create_user(email, password, full_name)
+        return (await self.create_user(email, password, full_name)).user
 
-    async def create_user(self, email: str, password: str, full_name: str) -> User:
-        """An account, whether or not registration is open (operators create them)."""
-        return await self.users.create(
-            email=email.lower(), full_name=full_name, password_hash=await hash_password(password)
+    async def create_user(self, email: str, password: str, full_name: str) -> NewAccount:
+        """An account, whether or not registration is open (operators create them). An
+        email that only a placeholder has takes the placeholder over, with its memberships
+        and time; any other account's email is a conflict."""
+        account = {"full_name": full_name, "password_hash": await hash_password(password)}
+        # Locked, so that of two sign-ups with one placeholder's email one takes it over.
+        existing = await self.users.get_by_email(email, for_update=True)
+        if existing is not None and existing.is_placeholder:
+            return NewAccount(await self._claim(existing, account), took_over_placeholder=True)
+        return NewAccount(await self.users.create(email=email.lower(), **account))
+
+    async def _claim(self, placeholder: User, account: dict[str, Any]) -> User:
+        """The person takes over the placeholder made for them, which each workspace it is
+        a member of records in its audit log."""
+        user = await self.users.update(
+            placeholder, {**account, "is_active": True, "is_placeholder": False}
         )
+        member = {"user_id": user.id, "email": user.email, "full_name": user.full_name}
+        for workspace_id in await WorkspaceRepository(self.uow.session).ids_of(user.id):
+            events.record(
+                self.uow.session,
+                workspace_id=workspace_id,
+                type="member.claimed",
+                subject_type="member",
+                subject_id=user.id,
+                data={"object": member},
+            )
+        return user
 
     async def update_profile(self, user: User, changes: dict[str, Any]) -> User:
         return await self.users.update(user, changes)
@@ -102,10 +133,11 @@ class AccountService:
         await self._end_sessions(user, password_hash=await hash_password(new))
 
     async def deactivate(self, email: str) -> User | None:
-        """Close the account: sign-in and every token it holds stop working at once."""
+        """Close the account: sign-in and every token it holds stop working at once. A
+        placeholder closed so can no longer be taken over."""
         user = await self.users.get_by_email(email)
         if user is not None:
-            await self._end_sessions(user, is_active=False)
+            await self._end_sessions(user, is_active=False, is_placeholder=False)
         return user
 
     async def _end_sessions(self, user: User, **changes: Any) -> None:

@@ -19,6 +19,9 @@ class User(Resource, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Made for the people of imported or restored time; the person takes the account over
+    # by signing up with its email.
+    is_placeholder: Mapped[bool] = mapped_column(Boolean, default=False)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     week_start: Mapped[WeekStart] = mapped_column(str_enum(WeekStart), default=WeekStart.MONDAY)
     # Bumped on password change or deactivation; tokens carrying an older value are refused.
