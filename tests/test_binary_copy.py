@@ -28,7 +28,7 @@ from app.db.connection import driver_of
 from app.db.types import UTCDateTime, str_enum
 from app.enums import EntrySource
 
-_KINDS = Table(
+KINDS = Table(
     "copied_kinds",
     MetaData(),
     Column("id", Uuid),
@@ -40,7 +40,7 @@ _KINDS = Table(
     Column("big", BigInteger),
     Column("source", str_enum(EntrySource)),
 )
-_COLUMNS = tuple(column.name for column in _KINDS.columns)
+COLUMNS = tuple(column.name for column in KINDS.columns)
 _CREATE = (
     "CREATE TEMPORARY TABLE {} (id uuid, name varchar(255), note text, at timestamptz, "
     "flag boolean, small integer, big bigint, source varchar(32))"
@@ -88,9 +88,9 @@ async def test_rows_store_what_the_drivers_copy_stores(session: AsyncSession) ->
     for table in ("by_driver", "by_rows"):
         await session.execute(text(_CREATE.format(table)))
     driver = driver_of(connection)
-    await driver.copy_records_to_table("by_driver", records=ROWS, columns=_COLUMNS)
-    encoder = BinaryRows(_KINDS, _COLUMNS)
-    await copy_rows(driver, "by_rows", _COLUMNS, [encoder.row(row) for row in ROWS])
+    await driver.copy_records_to_table("by_driver", records=ROWS, columns=COLUMNS)
+    encoder = BinaryRows(KINDS, COLUMNS)
+    await copy_rows(driver, "by_rows", COLUMNS, [encoder.row(row) for row in ROWS])
     ordered = "SELECT * FROM {} ORDER BY at"
     by_driver = (await session.execute(text(ordered.format("by_driver")))).all()
     by_rows = (await session.execute(text(ordered.format("by_rows")))).all()
@@ -104,15 +104,15 @@ async def test_a_copy_longer_than_a_chunk_arrives_whole(
 ) -> None:
     monkeypatch.setattr(binary_copy, "CHUNK_BYTES", 7)
     await session.execute(text(_CREATE.format("chunked")))
-    encoder = BinaryRows(_KINDS, _COLUMNS)
+    encoder = BinaryRows(KINDS, COLUMNS)
     rows = [encoder.row(row) for row in ROWS]
-    await copy_rows(driver_of(await session.connection()), "chunked", _COLUMNS, rows)
+    await copy_rows(driver_of(await session.connection()), "chunked", COLUMNS, rows)
     stored = await session.execute(text("SELECT name, note FROM chunked ORDER BY at"))
     assert stored.all() == [(row[1], row[2]) for row in sorted(ROWS, key=lambda row: row[3])]
 
 
 def test_naive_times_and_unknown_types_are_refused() -> None:
-    encoder = BinaryRows(_KINDS, ("at",))
+    encoder = BinaryRows(KINDS, ("at",))
     with pytest.raises(ValueError, match="naive"):
         encoder.row((datetime(2024, 1, 1),))
     with pytest.raises(ValueError):

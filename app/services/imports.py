@@ -11,14 +11,16 @@ A run (`ImportRun`) commits a batch at a time together with its progress (`carry
 no lock is held longer than a batch and a stopped run resumes after its last committed
 line. A dry run is one transaction, rolled back at the end: later batches must see what
 earlier ones would have created, and the report must be the one a real run would give.
-On PostgreSQL a batch's entries and tag links go in with COPY (`CopyWriter`), elsewhere
-with `executemany` (`StatementWriter`); both behind the same checks.
+On PostgreSQL a batch's entries and tag links go in with COPY (`CopyWriter`), on SQLite
+with multi-row statements sent by the driver (`StatementWriter`); both behind the same
+checks.
 """
 
 import asyncio
 import gc
 import hashlib
 import os
+import sqlite3
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
@@ -30,13 +32,13 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from asyncpg import UniqueViolationError
-from sqlalchemy import Uuid, column, insert, or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Dialect, Uuid, column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import events
 from app.db.binary_copy import BinaryRows, copy_rows
 from app.db.connection import driver_of
+from app.db.driver_rows import DriverRows
 from app.db.models import (
     Client,
     ImportRun,
@@ -682,12 +684,12 @@ class _UnsavedCatalog:
 
 @dataclass(slots=True)
 class Written:
-    """An entry as a writer sends it: its values and its tag links, and for COPY both
-    encoded already."""
+    """An entry as a writer sends it: its values and its tag links, and both as the
+    writer's database takes them (`encoded`)."""
 
     record: "Record"
     links: list["Link"]
-    encoded: "Encoded | None"
+    encoded: "Encoded | DriverEncoded"
 
     @property
     def id(self) -> uuid.UUID:
@@ -771,33 +773,96 @@ LINK_COLUMNS = ("time_entry_id", "tag_id", "workspace_id")
 Link = tuple[uuid.UUID, uuid.UUID, uuid.UUID]
 Record = tuple[Any, ...]  # an entry's values, in ENTRY_COLUMNS' order
 Encoded = tuple[bytes, bytes]  # an entry's row and its links' rows, for COPY
+# An entry's values and its links' values, in the driver's types, for SQLite's statements.
+DriverEncoded = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
 
 
 class StatementWriter:
-    """Entries in one `INSERT … ON CONFLICT DO NOTHING RETURNING id` sent through
-    `executemany`, their tag links in one more `executemany`: SQLite's way (it works on
-    PostgreSQL too, where the tests hold it to the same outcome as COPY)."""
+    """SQLite's way: the entries in multi-row `INSERT … ON CONFLICT DO NOTHING` statements
+    sent by the driver, their tag links in more, with values in the driver's types made as
+    the file is read (`encoded`, in the reading thread): the loop only hands them over, as
+    it hands COPY its bytes. Many rows a statement rather than `executemany`'s one: the
+    driver takes the GIL back after each statement, and while the next batch is parsed in a
+    thread, each time costs a wait for the parsing thread to let go."""
 
-    def encoded(self, record: Record, links: list[Link]) -> None:
-        """Nothing is made ahead: the statements take the values as they are."""
-        return None
+    def __init__(self, dialect: Dialect) -> None:
+        self._entries = DriverRows(TimeEntry.__table__, ENTRY_COLUMNS, dialect)
+        self._links = DriverRows(time_entry_tags, LINK_COLUMNS, dialect)
 
-    async def entries(self, session: AsyncSession, batch: Sequence[Written]) -> set[uuid.UUID]:
-        """Insert the entries no import wrote before; the ids of those inserted."""
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(TimeEntry.__table__)
-            .on_conflict_do_nothing(index_elements=["workspace_id", "source", "external_id"])
-            .returning(TimeEntry.__table__.c.id)
-        )
-        rows = [dict(zip(ENTRY_COLUMNS, item.record, strict=True)) for item in batch]
-        result = await session.execute(statement, rows)
-        return set(result.scalars())
+    def encoded(self, record: Record, links: list[Link]) -> DriverEncoded:
+        """The entry's values and its links' values, as the driver takes them."""
+        return self._entries.row(record), [self._links.row(link) for link in links]
+
+    async def entries(
+        self, session: AsyncSession, batch: Sequence[Written]
+    ) -> set[uuid.UUID] | None:
+        """Insert the entries no import wrote before; None when that was all of them, else
+        the ids of those inserted."""
+        rows = [_driver_encoding(item)[0] for item in batch]
+        inserted = await _insert_rows(session, _ENTRIES_INSERT, rows)
+        if inserted == len(rows):
+            return None
+        # Imported before: skipped. The ids are new, so those stored now are the inserted.
+        ids = [item.id for item in batch]
+        found: set[uuid.UUID] = set()
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            found.update(await session.scalars(select(TimeEntry.id).where(TimeEntry.id.in_(chunk))))
+        return found
 
     async def links(self, session: AsyncSession, batch: Sequence[Written]) -> None:
         """Link the entries of `batch` to their tags."""
-        rows = [dict(zip(LINK_COLUMNS, link, strict=True)) for item in batch for link in item.links]
-        await session.execute(insert(time_entry_tags), rows)
+        rows = [link for item in batch for link in _driver_encoding(item)[1]]
+        await _insert_rows(session, _LINKS_INSERT, rows)
+
+
+@dataclass(frozen=True)
+class _MultiRowInsert:
+    """`INSERT INTO table (columns) VALUES (?, …), (?, …) … suffix` for up to `rows_at_once`
+    rows a statement, within SQLite's limit on a statement's parameters."""
+
+    table: str
+    columns: tuple[str, ...]
+    suffix: str = ""
+
+    @property
+    def rows_at_once(self) -> int:
+        return min(500, _SQLITE_MAX_PARAMETERS // len(self.columns))
+
+    def sql(self, rows: int) -> str:
+        row = f"({', '.join('?' * len(self.columns))})"
+        listed = f"{self.table} ({', '.join(self.columns)}) VALUES {', '.join([row] * rows)}"
+        return f"INSERT INTO {listed}{self.suffix}"
+
+
+# Before 3.32, SQLite took at most 999 parameters a statement.
+_SQLITE_MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_ENTRIES_INSERT = _MultiRowInsert(
+    "time_entries", ENTRY_COLUMNS, " ON CONFLICT (workspace_id, source, external_id) DO NOTHING"
+)
+_LINKS_INSERT = _MultiRowInsert("time_entry_tags", LINK_COLUMNS)
+
+
+async def _insert_rows(
+    session: AsyncSession, insert: _MultiRowInsert, rows: Sequence[tuple[Any, ...]]
+) -> int:
+    """Send `rows` by `insert` through the driver; how many rows it stored."""
+    driver = driver_of(await session.connection())
+    stored = 0
+    for start in range(0, len(rows), insert.rows_at_once):
+        chunk = rows[start : start + insert.rows_at_once]
+        parameters = [value for row in chunk for value in row]
+        cursor = await driver.execute(insert.sql(len(chunk)), parameters)
+        stored += cursor.rowcount
+        await cursor.close()
+    return stored
+
+
+def _driver_encoding(item: Written) -> "DriverEncoded":
+    encoded = item.encoded
+    if not isinstance(encoded, tuple) or not isinstance(encoded[1], list):
+        raise ValueError("the statements take entries encoded by StatementWriter.encoded")
+    return encoded
 
 
 # A temporary table of the entries' columns and none of their constraints or indexes,
@@ -873,16 +938,18 @@ _LINK_ROWS = BinaryRows(time_entry_tags, LINK_COLUMNS)
 
 
 def _encoding(item: Written) -> Encoded:
-    if item.encoded is None:
+    encoded = item.encoded
+    if not isinstance(encoded, tuple) or not isinstance(encoded[1], bytes):
         raise ValueError("COPY takes entries encoded by CopyWriter.encoded")
-    return item.encoded
+    return encoded
 
 
 EntryWriter = StatementWriter | CopyWriter
 
 
 def writer_for(session: AsyncSession) -> EntryWriter:
-    return CopyWriter() if session.bind.dialect.name == "postgresql" else StatementWriter()
+    dialect = session.bind.dialect
+    return CopyWriter() if dialect.name == "postgresql" else StatementWriter(dialect)
 
 
 # Runs: the record of an import, committed batch by batch
