@@ -315,8 +315,8 @@ def users_create(
     user = account.user
     if account.took_over_placeholder:
         console.print(
-            f"Activated {user.email} ({user.id}), the placeholder account imported time was "
-            "recorded for: it keeps its memberships and entries."
+            f"Activated the placeholder account {user.email} ({user.id}) that an import or a "
+            "restore made: it keeps its memberships and entries."
         )
     else:
         console.print(f"Created user {user.email} ({user.id}).")

@@ -121,7 +121,7 @@ async def test_the_create_command_activates_a_placeholder(
         env={"DATABASE_URL": database_url, "ENVIRONMENT": "test"},
     )
     assert result.exit_code == 0, result.output
-    assert "Activated eve@example.com" in result.output
+    assert "Activated the placeholder account eve@example.com" in result.output
     assert (await sign_in(client, "eve@example.com", EVE["password"])).status_code == 200
     member = (await members_by_email(client, team))["eve@example.com"]
     assert (member["is_placeholder"], member["full_name"]) == (False, "Eve Adams")
