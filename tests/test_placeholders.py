@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import column, insert, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.db import migrations
@@ -31,6 +31,20 @@ EVES_ROWS = (
 )
 
 
+async def eve_as_placeholder(session: AsyncSession, team: Team) -> None:
+    """Eve's time imported into the team's workspace, and Eve a placeholder member of it."""
+    report = await run_import(
+        session, team.workspace, EVES_ROWS, ImportFormat.TOGGL_CSV, create_missing_members=True
+    )
+    assert report.created == 1
+
+
+async def command(database_url: str, *args: str) -> Result:
+    """A `timesheet` command run on the suite's database, off the event loop."""
+    env = {"DATABASE_URL": database_url, "ENVIRONMENT": "test"}
+    return await asyncio.to_thread(CliRunner().invoke, cli, list(args), env=env)
+
+
 def members_url(team: Team) -> str:
     return f"/api/v1/workspaces/{team.workspace.id}/members"
 
@@ -44,10 +58,7 @@ async def members_by_email(client: AsyncClient, team: Team) -> dict[str, dict[st
 async def test_signing_up_takes_over_the_placeholder_with_its_time(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
-    report = await run_import(
-        session, team.workspace, EVES_ROWS, ImportFormat.TOGGL_CSV, create_missing_members=True
-    )
-    assert report.created == 1
+    await eve_as_placeholder(session, team)
     placeholder = (await members_by_email(client, team))["eve@example.com"]
     assert placeholder["is_placeholder"] is True
     assert placeholder["full_name"] == "eve"
@@ -90,9 +101,7 @@ async def test_a_deactivated_account_is_not_taken_over(
 async def test_of_two_sign_ups_at_once_one_takes_the_placeholder_over(
     client: AsyncClient, session: AsyncSession, team: Team
 ) -> None:
-    await run_import(
-        session, team.workspace, EVES_ROWS, ImportFormat.TOGGL_CSV, create_missing_members=True
-    )
+    await eve_as_placeholder(session, team)
     await session.commit()
     passwords = [f"eves-password-{n}" for n in range(4)]
     answers = await asyncio.gather(
@@ -110,15 +119,17 @@ async def test_of_two_sign_ups_at_once_one_takes_the_placeholder_over(
 async def test_the_create_command_activates_a_placeholder(
     client: AsyncClient, session: AsyncSession, team: Team, database_url: str
 ) -> None:
-    await run_import(
-        session, team.workspace, EVES_ROWS, ImportFormat.TOGGL_CSV, create_missing_members=True
-    )
+    await eve_as_placeholder(session, team)
     await session.commit()
-    result = await asyncio.to_thread(
-        CliRunner().invoke,
-        cli,
-        ["users", "create", "--email", "EVE@example.com", "--full-name", "Eve Adams", *PASSWORD],
-        env={"DATABASE_URL": database_url, "ENVIRONMENT": "test"},
+    result = await command(
+        database_url,
+        "users",
+        "create",
+        "--email",
+        "EVE@example.com",
+        "--full-name",
+        "Eve Adams",
+        *PASSWORD,
     )
     assert result.exit_code == 0, result.output
     assert "Activated the placeholder account eve@example.com" in result.output
@@ -131,16 +142,9 @@ async def test_the_create_command_activates_a_placeholder(
 async def test_a_placeholder_deactivated_by_an_operator_cannot_be_taken_over(
     client: AsyncClient, session: AsyncSession, team: Team, database_url: str
 ) -> None:
-    await run_import(
-        session, team.workspace, EVES_ROWS, ImportFormat.TOGGL_CSV, create_missing_members=True
-    )
+    await eve_as_placeholder(session, team)
     await session.commit()
-    result = await asyncio.to_thread(
-        CliRunner().invoke,
-        cli,
-        ["users", "deactivate", "--email", "eve@example.com"],
-        env={"DATABASE_URL": database_url, "ENVIRONMENT": "test"},
-    )
+    result = await command(database_url, "users", "deactivate", "--email", "eve@example.com")
     assert result.exit_code == 0, result.output
     assert_problem(await client.post(REGISTER, json=EVE), 409)
     assert (await members_by_email(client, team))["eve@example.com"]["is_placeholder"] is False
