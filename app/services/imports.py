@@ -32,8 +32,9 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from asyncpg import UniqueViolationError
-from sqlalchemy import Dialect, Uuid, column, or_, select, text
+from sqlalchemy import ColumnElement, Dialect, Uuid, column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db import events
 from app.db.binary_copy import BinaryRows, copy_rows
@@ -408,19 +409,13 @@ class ImportEngine:
 
     async def _imported(self, items: list["_Pending"]) -> set[str]:
         """The external ids of `items` that imports wrote into the workspace before."""
-        external_ids = [item.entry.external_id for item in items]
-        found: set[str] = set()
-        for start in range(0, len(external_ids), LOOKUP_CHUNK):
-            found.update(
-                await self.session.scalars(
-                    select(TimeEntry.external_id).where(
-                        TimeEntry.workspace_id == self.workspace.id,
-                        TimeEntry.source == EntrySource.IMPORT,
-                        TimeEntry.external_id.in_(external_ids[start : start + LOOKUP_CHUNK]),
-                    )
-                )
-            )
-        return found
+        return await _stored(
+            self.session,
+            TimeEntry.external_id,
+            [item.entry.external_id for item in items],
+            TimeEntry.workspace_id == self.workspace.id,
+            TimeEntry.source == EntrySource.IMPORT,
+        )
 
     async def _write(self, accepted: list["_Pending"], report: ImportReport) -> None:
         projects = ProjectRepository(self.session, self.workspace.id)
@@ -740,6 +735,21 @@ def check_texts(entry: ParsedEntry) -> None:
         storable(tag, "tag name", _TAG_NAME_LENGTH)
 
 
+async def _stored(
+    session: AsyncSession,
+    column: InstrumentedAttribute[Any],
+    values: Sequence[Any],
+    *conditions: ColumnElement[bool],
+) -> set[Any]:
+    """Those of `values` that `column` holds in rows meeting `conditions`, looked up
+    `LOOKUP_CHUNK` at a time."""
+    found: set[Any] = set()
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        chunk = values[start : start + LOOKUP_CHUNK]
+        found.update(await session.scalars(select(column).where(*conditions, column.in_(chunk))))
+    return found
+
+
 def _random_ids(count: int) -> Iterator[uuid.UUID]:
     """`count` random (version 4) ids from one read of the system's randomness, where
     `uuid4` reads it once an id."""
@@ -803,12 +813,7 @@ class StatementWriter:
         if inserted == len(rows):
             return None
         # Imported before: skipped. The ids are new, so those stored now are the inserted.
-        ids = [item.id for item in batch]
-        found: set[uuid.UUID] = set()
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            chunk = ids[start : start + LOOKUP_CHUNK]
-            found.update(await session.scalars(select(TimeEntry.id).where(TimeEntry.id.in_(chunk))))
-        return found
+        return await _stored(session, TimeEntry.id, [item.id for item in batch])
 
     async def links(self, session: AsyncSession, batch: Sequence[Written]) -> None:
         """Link the entries of `batch` to their tags."""
